@@ -1,0 +1,105 @@
+/**
+ * A throw-away MariaDB server for one test file: mariadb-install-db into a temp dir, start
+ * `mariadbd` on a free 127.0.0.1 port and a private socket, then, as root over that socket,
+ * create the `fleetgate` database and a password-authenticated user for the tests (the tests
+ * use real TCP authentication, not --skip-grant-tables).
+ */
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { createConnection } from 'mariadb';
+import {
+  findExecutable,
+  isRoot,
+  missingServer,
+  removeDir,
+  runToCompletion,
+  startOnFreePort,
+  startProcess,
+  tempDir,
+  type RunningServer,
+  type ServerProcess,
+} from './servers.js';
+
+const USER = 'fleetgate';
+const DATABASE = 'fleetgate';
+const SBIN = ['/usr/sbin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin'];
+
+interface Binaries {
+  installDb: string;
+  server: string;
+}
+
+function findBinaries(): Binaries | null {
+  const installDb = findExecutable('mariadb-install-db', SBIN);
+  const server = findExecutable('mariadbd', SBIN);
+  return installDb !== null && server !== null ? { installDb, server } : null;
+}
+
+/** null when a server can be started; otherwise why not (or throws, see missingServer). */
+export function mariadbSkipReason(): string | null {
+  return findBinaries() === null
+    ? missingServer('MariaDB', 'no mariadb-install-db/mariadbd found (apt-get install mariadb-server)')
+    : null;
+}
+
+async function asRoot<T>(socketPath: string, fn: (conn: Awaited<ReturnType<typeof createConnection>>) => Promise<T>): Promise<T> {
+  const conn = await createConnection({ socketPath, user: 'root', connectTimeout: 1_000 });
+  try {
+    return await fn(conn);
+  } finally {
+    await conn.end().catch(() => undefined);
+  }
+}
+
+export async function startMariadb(): Promise<RunningServer> {
+  const bins = findBinaries();
+  if (bins === null) throw new Error(mariadbSkipReason() ?? 'MariaDB not available');
+
+  // mariadbd refuses to run as root unless told to; as another user it runs as that user.
+  const userArgs = isRoot() ? ['--user=root'] : [];
+  const dir = await tempDir('fleetgate-mdb-', null);
+  let server: ServerProcess | undefined;
+  try {
+    const data = join(dir, 'data');
+    const socket = join(dir, 'mysqld.sock');
+    await runToCompletion(
+      bins.installDb,
+      ['--no-defaults', `--datadir=${data}`, '--auth-root-authentication-method=normal', '--skip-test-db', ...userArgs],
+      null,
+    );
+    const started = await startOnFreePort(
+      'mariadbd',
+      (port) =>
+        startProcess(
+          bins.server,
+          ['--no-defaults', ...userArgs, `--datadir=${data}`, `--port=${port}`, '--bind-address=127.0.0.1',
+            `--socket=${socket}`, `--pid-file=${join(dir, 'mysqld.pid')}`, '--skip-name-resolve',
+            // Durability traded for speed: test data only.
+            '--innodb-flush-log-at-trx-commit=0', '--skip-innodb-doublewrite'],
+          null,
+        ),
+      // Probed over the socket, as root: the TCP user does not exist yet.
+      () => asRoot(socket, async (c) => (await c.ping(), true)),
+    );
+    server = started.server;
+    const port = started.port;
+    const password = randomBytes(12).toString('hex');
+    await asRoot(socket, async (c) => {
+      await c.query(`CREATE DATABASE ${DATABASE}`);
+      await c.query(`CREATE USER '${USER}'@'127.0.0.1' IDENTIFIED BY '${password}'`);
+      await c.query(`GRANT ALL PRIVILEGES ON ${DATABASE}.* TO '${USER}'@'127.0.0.1'`);
+    });
+    const running = server;
+    return {
+      url: `mariadb://${USER}:${password}@127.0.0.1:${port}/${DATABASE}`,
+      async stop() {
+        await running.stop('SIGTERM');
+        await removeDir(dir);
+      },
+    };
+  } catch (err) {
+    await server?.stop('SIGTERM');
+    await removeDir(dir);
+    throw err;
+  }
+}
