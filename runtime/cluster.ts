@@ -7,13 +7,14 @@
  * The main thread hosts no actors; it talks to them as a client through its own Router.
  */
 import { EventEmitter } from 'node:events';
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import type { ActorRef } from './actor.js';
 import { systemClock, type Clock } from './clock.js';
 import { RuntimeCodes, RuntimeError, toWireError } from './errors.js';
 import { HashPool, type HashPoolOptions } from './hashing/pool.js';
 import { logger } from './log.js';
+import type { Hub } from './module.js';
 import type { FromWorker, HealthProblem, RuntimeSettings, ShardStats, ShardWorkerData, ToWorker } from './messages.js';
 import { eventLoopDelayGauge } from './metrics.js';
 import { Router } from './router.js';
@@ -26,6 +27,8 @@ export interface ClusterOptions {
   settings: RuntimeSettings;
   moduleConfig?: unknown;
   hashing: HashPoolOptions;
+  /** Main-thread services every shard gets a port to (see module.ts Hub). */
+  hubs?: Hub[];
   logLevel?: string;
   /** Delay before replacing a dead worker, doubled on each consecutive death up to the max. */
   restartBackoffMs?: { min: number; max: number };
@@ -72,6 +75,7 @@ export class Cluster extends EventEmitter implements ActorRef {
       healthTimeoutMs: 2000,
       clock: systemClock,
       moduleConfig: undefined,
+      hubs: [],
       ...opts,
     };
     this.#slots = Array.from({ length: opts.shards }, (_, shard) => ({
@@ -128,7 +132,14 @@ export class Cluster extends EventEmitter implements ActorRef {
 
   /** Starts a worker for the slot and waits until its modules are set up. */
   #spawn(slot: Slot): Promise<void> {
+    const hubs: Record<string, MessagePort> = {};
+    for (const hub of this.#opts.hubs) {
+      const { port1, port2 } = new MessageChannel();
+      hub.attach(port1, slot.shard);
+      hubs[hub.name] = port2;
+    }
     const data: ShardWorkerData = {
+      hubs,
       shardId: slot.shard,
       shardCount: this.#slots.length,
       generation: slot.generation,
@@ -137,7 +148,11 @@ export class Cluster extends EventEmitter implements ActorRef {
       moduleConfig: this.#opts.moduleConfig,
       logLevel: this.#opts.logLevel,
     };
-    const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: data, name: `fleetgate-shard-${slot.shard}` });
+    const worker = new Worker(new URL('./worker.js', import.meta.url), {
+      workerData: data,
+      transferList: Object.values(hubs),
+      name: `fleetgate-shard-${slot.shard}`,
+    });
     slot.worker = worker;
     worker.on('message', (m: FromWorker) => this.#onWorkerMessage(slot, worker, m));
     worker.on('error', (err) => this.#log.error({ shard: slot.shard, err: errSummary(err) }, 'shard worker crashed'));
@@ -400,6 +415,13 @@ export class Cluster extends EventEmitter implements ActorRef {
     );
     this.#router.failAll(RuntimeCodes.STOPPING, 'the runtime stopped');
     this.#router.close();
+    for (const hub of this.#opts.hubs) {
+      try {
+        await hub.close?.();
+      } catch (err) {
+        this.#log.warn({ hub: hub.name, err: errSummary(err) }, 'hub failed to close cleanly');
+      }
+    }
     await this.#pool.close();
   }
 

@@ -33,5 +33,5 @@ export type { Logger } from './log.js';
 export { startManagement } from './management.js';
 export type { ManagementServer, ManagementSource } from './management.js';
 export type { HealthProblem, RuntimeSettings } from './messages.js';
-export type { Service, ShardHost, ShardModule } from './module.js';
+export type { Hub, Service, ShardHost, ShardModule } from './module.js';
 export { shardOf } from './router.js';

@@ -3,7 +3,7 @@
  *
  * Two planes:
  *  - the data plane carries actor traffic (tell, ask, replies) as *batches*: one flat array
- *    per destination per event-loop turn, five slots per entry. A flat array of primitives
+ *    per destination per event-loop turn, entries laid end to end. A flat array of primitives
  *    and payloads clones about twice as fast as an array of small objects (measured: 2.9M vs
  *    1.5M entries/s between two threads), and one postMessage per batch instead of one per
  *    message is what makes a million cross-shard messages a second possible at all;
@@ -17,23 +17,29 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { WireError } from './errors.js';
 
-/** Data-plane operations (slot 0 of each entry). */
+/**
+ * Data-plane operations: slot 0 of each entry, which also fixes the entry's length.
+ * The *_SAME forms address the same (kind, key) as the previous entry of the same batch: bursts
+ * to one actor (a session's packets, a sink) then cost one small slot instead of two strings,
+ * which structured clone would otherwise copy in full for every message.
+ */
 export const Op = {
-  /** [TELL, kind, key, message, 0] */
+  /** [TELL, kind, key, message] */
   TELL: 0,
   /** [ASK, kind, key, message, correlationId]: the reply goes back on the port it came from. */
   ASK: 1,
-  /** [REPLY_OK, correlationId, value, 0, 0] */
+  /** [REPLY_OK, correlationId, value] */
   REPLY_OK: 2,
-  /** [REPLY_ERR, correlationId, WireError, 0, 0] */
+  /** [REPLY_ERR, correlationId, WireError] */
   REPLY_ERR: 3,
+  /** [TELL_SAME, message] */
+  TELL_SAME: 4,
+  /** [ASK_SAME, message, correlationId] */
+  ASK_SAME: 5,
 } as const;
 export type OpCode = (typeof Op)[keyof typeof Op];
 
-/** Slots per entry in a data-plane batch. */
-export const STRIDE = 5;
-
-/** A data-plane batch: `STRIDE` slots per entry, see `Op`. */
+/** A data-plane batch: entries laid end to end, see `Op` for each entry's layout. */
 export type Batch = unknown[];
 
 /** What a shard worker is started with (its `workerData`). */
@@ -48,6 +54,8 @@ export interface ShardWorkerData {
   /** Free-form, structured-cloneable configuration handed to the modules. */
   moduleConfig: unknown;
   logLevel: string;
+  /** One port per hub, by hub name (see module.ts Hub), transferred with the worker data. */
+  hubs: Record<string, MessagePort>;
 }
 
 /** The runtime's own tunables, validated by the configuration layer before they get here. */

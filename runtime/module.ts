@@ -5,6 +5,7 @@
  * (listeners, bus subscriptions) that start after every module is set up and stop first on
  * shutdown, before the mailboxes are drained.
  */
+import type { MessagePort } from 'node:worker_threads';
 import type { Registry } from 'prom-client';
 import type { ActorKind, ActorRef } from './actor.js';
 import type { Clock } from './clock.js';
@@ -34,8 +35,23 @@ export interface ShardHost {
   /** Sets what `ctx.deps` is for every actor on this shard. Called once. */
   provide(deps: unknown): void;
   addService(service: Service): void;
+  /** The port to the main-thread hub of that name (see Hub); TypeError if there is none. */
+  hub(name: string): MessagePort;
   /** A check run by GET /health; it throws (ideally a coded error) when its part is unhealthy. */
   addHealthCheck(name: string, check: () => Promise<void>): void;
+}
+
+/**
+ * A service on the main thread that every shard reaches through a MessagePort of its own: for
+ * what must exist once per process (the in-process bus, the embedded single-threaded database).
+ * `attach` is called for each worker before its modules are set up, again when a worker is
+ * replaced; the previous port of that shard closes when its worker dies.
+ */
+export interface Hub {
+  readonly name: string;
+  attach(port: MessagePort, shard: number): void;
+  /** Called after every shard worker has stopped. */
+  close?(): Promise<void>;
 }
 
 export interface ShardModule {

@@ -8,7 +8,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { ActorRef } from './actor.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { fromWireError, RuntimeCodes, RuntimeError, toWireError, type WireError } from './errors.js';
-import { Op, STRIDE, type Batch } from './messages.js';
+import { Op, type Batch } from './messages.js';
 import type { ReplySink, Shard } from './shard.js';
 
 /** FNV-1a over kind and key: cheap, stable across threads and restarts, well spread. */
@@ -30,6 +30,11 @@ interface PendingAsk {
 /** The batched, ordered channel from this thread to one other thread. */
 class Link {
   out: Batch = [];
+  /** Entries in `out`. */
+  count = 0;
+  /** Target of the last TELL/ASK in `out`, for the *_SAME forms. */
+  lastKind: string | null = null;
+  lastKey: string | null = null;
   scheduled = false;
   sent = 0;
   received = 0;
@@ -47,10 +52,12 @@ class RemoteReply implements ReplySink {
     readonly corr: number,
   ) {}
   ok(value: unknown): void {
-    this.router.append(this.link, Op.REPLY_OK, this.corr, value, 0, 0);
+    this.link.out.push(Op.REPLY_OK, this.corr, value);
+    this.router.appended(this.link);
   }
   err(error: WireError): void {
-    this.router.append(this.link, Op.REPLY_ERR, this.corr, error, 0, 0);
+    this.link.out.push(Op.REPLY_ERR, this.corr, error);
+    this.router.appended(this.link);
   }
 }
 
@@ -158,7 +165,13 @@ export class Router implements ActorRef {
     }
     const link = this.#links[s];
     if (link == null) throw unavailable(s);
-    this.append(link, Op.TELL, kind, key, message, 0);
+    if (link.lastKey === key && link.lastKind === kind) link.out.push(Op.TELL_SAME, message);
+    else {
+      link.out.push(Op.TELL, kind, key, message);
+      link.lastKind = kind;
+      link.lastKey = key;
+    }
+    this.appended(link);
   }
 
   ask<R = unknown>(kind: string, key: string, message: unknown, timeoutMs = this.askTimeoutMs): Promise<R> {
@@ -185,7 +198,14 @@ export class Router implements ActorRef {
         }
         return;
       }
-      this.append(this.#links[s]!, Op.ASK, kind, key, message, corr);
+      const link = this.#links[s]!;
+      if (link.lastKey === key && link.lastKind === kind) link.out.push(Op.ASK_SAME, message, corr);
+      else {
+        link.out.push(Op.ASK, kind, key, message, corr);
+        link.lastKind = kind;
+        link.lastKey = key;
+      }
+      this.appended(link);
     });
   }
 
@@ -205,11 +225,10 @@ export class Router implements ActorRef {
     else p.reject(fromWireError(value as WireError));
   }
 
-  /** @internal Appends one entry to a link's batch; flushes at the end of the turn or when full. */
-  append(link: Link, op: number, a: unknown, b: unknown, c: unknown, d: unknown): void {
-    const out = link.out;
-    out.push(op, a, b, c, d);
-    if (out.length >= this.maxBatch * STRIDE) this.#flush(link);
+  /** @internal One entry was appended to the link's batch: flush at the end of the turn, or
+   *  now when the batch is full. */
+  appended(link: Link): void {
+    if (++link.count >= this.maxBatch) this.#flush(link);
     else if (!link.scheduled) {
       link.scheduled = true;
       queueMicrotask(() => this.#flush(link));
@@ -219,8 +238,11 @@ export class Router implements ActorRef {
   #flush(link: Link): void {
     link.scheduled = false;
     const out = link.out;
-    if (out.length === 0) return;
+    const count = link.count;
+    if (count === 0) return;
     link.out = [];
+    link.count = 0;
+    link.lastKind = link.lastKey = null;
     const alive = link.peer < 0 ? this.#clients.has(link) : this.#links[link.peer] === link;
     if (!alive) {
       this.#failBatch(out, unavailable(link.peer).toWire());
@@ -229,8 +251,8 @@ export class Router implements ActorRef {
     try {
       link.port.postMessage(out);
       this.counters.batchesSent++;
-      this.counters.entriesSent += out.length / STRIDE;
-      link.sent += out.length / STRIDE;
+      this.counters.entriesSent += count;
+      link.sent += count;
     } catch {
       // One entry could not be cloned (a function, a socket...). Send the entries one by one so
       // that only the guilty one is refused, and its ask (if any) learns why.
@@ -238,17 +260,46 @@ export class Router implements ActorRef {
     }
   }
 
+  /** Splits a batch into single entries, each carrying its target in full. */
+  #entries(out: Batch): Batch[] {
+    const entries: Batch[] = [];
+    let kind: unknown = null;
+    let key: unknown = null;
+    for (let i = 0; i < out.length; ) {
+      const op = out[i];
+      if (op === Op.TELL) {
+        kind = out[i + 1];
+        key = out[i + 2];
+        entries.push([Op.TELL, kind, key, out[i + 3]]);
+        i += 4;
+      } else if (op === Op.ASK) {
+        kind = out[i + 1];
+        key = out[i + 2];
+        entries.push([Op.ASK, kind, key, out[i + 3], out[i + 4]]);
+        i += 5;
+      } else if (op === Op.TELL_SAME) {
+        entries.push([Op.TELL, kind, key, out[i + 1]]);
+        i += 2;
+      } else if (op === Op.ASK_SAME) {
+        entries.push([Op.ASK, kind, key, out[i + 1], out[i + 2]]);
+        i += 3;
+      } else {
+        entries.push([op, out[i + 1], out[i + 2]]);
+        i += 3;
+      }
+    }
+    return entries;
+  }
+
   #sendOneByOne(link: Link, out: Batch): void {
-    for (let i = 0; i < out.length; i += STRIDE) {
-      const entry = out.slice(i, i + STRIDE);
+    for (const entry of this.#entries(out)) {
       try {
         link.port.postMessage(entry);
         this.counters.entriesSent++;
         link.sent++;
       } catch {
         this.counters.uncloneable++;
-        const err = { code: RuntimeCodes.NOT_CLONEABLE, message: 'the message cannot be sent to another thread' };
-        this.#failBatch(entry, err);
+        this.#failBatch(entry, { code: RuntimeCodes.NOT_CLONEABLE, message: 'the message cannot be sent to another thread' });
       }
     }
   }
@@ -256,38 +307,64 @@ export class Router implements ActorRef {
   /** Entries that will never be delivered: local asks among them fail, replies are dropped.
    *  They were never posted, so they are not counted as sent (shutdown balances the counts). */
   #failBatch(out: Batch, err: WireError): void {
-    for (let i = 0; i < out.length; i += STRIDE) {
-      if (out[i] === Op.ASK) this.#settle(out[i + 4] as number, Op.REPLY_ERR, err);
-    }
+    for (const e of this.#entries(out)) if (e[0] === Op.ASK) this.#settle(e[4] as number, Op.REPLY_ERR, err);
   }
 
   #receive(link: Link, batch: Batch): void {
     const local = this.local;
-    link.received += batch.length / STRIDE;
-    for (let i = 0; i < batch.length; i += STRIDE) {
+    let kind = '';
+    let key = '';
+    let entries = 0;
+    for (let i = 0; i < batch.length; ) {
       const op = batch[i];
-      if (op === Op.TELL) {
+      entries++;
+      if (op === Op.TELL || op === Op.TELL_SAME) {
+        let message: unknown;
+        if (op === Op.TELL) {
+          kind = batch[i + 1] as string;
+          key = batch[i + 2] as string;
+          message = batch[i + 3];
+          i += 4;
+        } else {
+          message = batch[i + 1];
+          i += 2;
+        }
         try {
-          local!.deliver(batch[i + 1] as string, batch[i + 2] as string, batch[i + 3], null);
+          local!.deliver(kind, key, message, null);
         } catch {
           // A tell has no one to answer to; the shard has counted why it refused it.
           if (local) local.counters.droppedTells++;
         }
-      } else if (op === Op.ASK) {
-        const reply = new RemoteReply(this, link, batch[i + 4] as number);
+      } else if (op === Op.ASK || op === Op.ASK_SAME) {
+        let message: unknown;
+        let corr: number;
+        if (op === Op.ASK) {
+          kind = batch[i + 1] as string;
+          key = batch[i + 2] as string;
+          message = batch[i + 3];
+          corr = batch[i + 4] as number;
+          i += 5;
+        } else {
+          message = batch[i + 1];
+          corr = batch[i + 2] as number;
+          i += 3;
+        }
+        const reply = new RemoteReply(this, link, corr);
         if (local === null) {
           reply.err({ code: RuntimeCodes.SHARD_UNAVAILABLE, message: 'this thread hosts no actors' });
           continue;
         }
         try {
-          local.deliver(batch[i + 1] as string, batch[i + 2] as string, batch[i + 3], reply);
+          local.deliver(kind, key, message, reply);
         } catch (err) {
           reply.err(toWireError(err));
         }
       } else {
         this.#settle(batch[i + 1] as number, op as number, batch[i + 2]);
+        i += 3;
       }
     }
+    link.received += entries;
   }
 
   /** Fails every pending ask (the runtime is going away). */

@@ -286,7 +286,9 @@ export class Shard {
   #afterMessage(cell: Cell): void {
     const q = cell.q!;
     if (cell.head >= q.length) {
-      q.length = 0;
+      // A drained mailbox is released: idle activations hold no array (they are most of them),
+      // at the price of one small allocation when a message next arrives.
+      cell.q = null;
       cell.head = 0;
     } else if (cell.head > 1024 && cell.head * 2 > q.length) {
       cell.q = q.slice(cell.head);
@@ -298,7 +300,7 @@ export class Shard {
       return;
     }
     cell.lastActive = this.clock.now();
-    if (cell.head < cell.q!.length) this.#schedule(cell);
+    if (cell.q !== null && cell.head < cell.q.length) this.#schedule(cell);
     else {
       cell.status = Status.Idle;
       this.#checkIdle();
@@ -445,8 +447,6 @@ export class Shard {
       const cell = r.value;
       if (cell.status === Status.Idle && now - cell.lastActive >= cell.entry.idleMs) {
         void this.#deactivate(cell, DeactivationReason.IDLE);
-      } else if (cell.status === Status.Idle && cell.q !== null && cell.q.length === 0) {
-        cell.q = null; // an idle activation keeps no mailbox array
       }
       if (++visited >= SWEEP_STEP) {
         setImmediate(this.#sweepStep);

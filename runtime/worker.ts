@@ -65,6 +65,11 @@ const host: ShardHost = {
     provided = true;
     shard.deps = deps;
   },
+  hub(name) {
+    const p = data.hubs[name];
+    if (p === undefined) throw new TypeError(`no hub named "${name}" (hubs: ${Object.keys(data.hubs).join(', ') || 'none'})`);
+    return p;
+  },
   addService: (s) => void services.push(s),
   addHealthCheck: (name, check) => void checks.push({ name, check }),
 };

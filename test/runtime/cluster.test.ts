@@ -80,6 +80,37 @@ describe('cluster', () => {
   });
 });
 
+describe('cluster hubs', () => {
+  it('gives every shard a port to a main-thread hub, re-attached when a worker is replaced', async () => {
+    const attached: number[] = [];
+    let closed = false;
+    const hub = {
+      name: 'doubler',
+      attach(port: import('node:worker_threads').MessagePort, shard: number) {
+        attached.push(shard);
+        port.on('message', (m: { id: number; v: number }) => port.postMessage({ id: m.id, v: m.v * 2 }));
+      },
+      async close() {
+        closed = true;
+      },
+    };
+    const c = await Cluster.start(clusterOptions({ hubs: [hub], moduleConfig: { useHub: true } }));
+    try {
+      assert.deepEqual(attached.sort(), [0, 1]);
+      assert.equal(await c.ask('hubuser', keyOn('hubuser', 0, 2), 21), 42);
+      assert.equal(await c.ask('hubuser', keyOn('hubuser', 1, 2), 5), 10);
+      const restarted = once(c, 'shard-restarted');
+      await c.ask('counter', keyOn('counter', 1, 2, 'die'), { op: 'die' }).catch(() => undefined);
+      await restarted;
+      assert.deepEqual(attached, [0, 1, 1]);
+      assert.equal(await c.ask('hubuser', keyOn('hubuser', 1, 2), 7), 14);
+    } finally {
+      await c.stop();
+    }
+    assert.equal(closed, true);
+  });
+});
+
 describe('cluster shutdown', () => {
   it('drains every mailbox, then passivates, then exits', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fleetgate-drain-'));
