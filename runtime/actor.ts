@@ -35,14 +35,15 @@ export interface ActorRef {
   ask<R = unknown>(kind: string, key: string, message: unknown, timeoutMs?: number): Promise<R>;
 }
 
-export interface ActorContext<Deps = unknown> extends ActorRef {
+export interface ActorContext extends ActorRef {
   readonly kind: string;
   readonly key: string;
   readonly shardId: number;
   readonly clock: Clock;
   readonly log: Logger;
-  /** Per-shard dependencies (storage, bus, hashing...) wired by the modules at start-up. */
-  readonly deps: Deps;
+  /** Per-shard dependencies (storage, bus, hashing...) provided by name by the modules at
+   *  start-up (ShardHost.provide). Each module reads its own entries with its own types. */
+  readonly deps: Readonly<Record<string, unknown>>;
   /** Delivers `message` to this actor after `ms`, replacing a timer of the same name.
    *  Timers die with the activation. */
   setTimer(name: string, ms: number, message: unknown): void;
@@ -62,10 +63,10 @@ export interface Actor {
   deactivate?(reason: DeactivationReason): Promise<void> | void;
 }
 
-export interface ActorKind<Deps = unknown> {
+export interface ActorKind {
   readonly name: string;
   /** Builds a fresh activation. Keep it cheap and small: idle activations are counted in bytes. */
-  create(ctx: ActorContext<Deps>): Actor;
+  create(ctx: ActorContext): Actor;
   /** Overrides the runtime's idle time for this kind. */
   readonly idlePassivationMs?: number;
   /** Overrides the runtime's mailbox capacity for this kind. */

@@ -13,7 +13,7 @@ import type { ActorRef } from './actor.js';
 import { systemClock, type Clock } from './clock.js';
 import { RuntimeCodes, RuntimeError, toWireError } from './errors.js';
 import { HashPool, type HashPoolOptions } from './hashing/pool.js';
-import { logger } from './log.js';
+import { logDestination, logger } from './log.js';
 import type { Hub } from './module.js';
 import type { FromWorker, HealthProblem, RuntimeSettings, ShardStats, ShardWorkerData, ToWorker } from './messages.js';
 import { eventLoopDelayGauge } from './metrics.js';
@@ -147,6 +147,7 @@ export class Cluster extends EventEmitter implements ActorRef {
       settings: this.#opts.settings,
       moduleConfig: this.#opts.moduleConfig,
       logLevel: this.#opts.logLevel,
+      logFd: logDestination(),
     };
     const worker = new Worker(new URL('./worker.js', import.meta.url), {
       workerData: data,

@@ -28,7 +28,7 @@ export {
 export type { WireError } from './errors.js';
 export { defaultHashPoolOptions, HashingCodes, HashPool } from './hashing/pool.js';
 export type { Hasher, HashPoolOptions } from './hashing/pool.js';
-export { logger, rootLogger, setLogLevel } from './log.js';
+export { logDestination, logger, rootLogger, setLogDestination, setLogLevel } from './log.js';
 export type { Logger } from './log.js';
 export { startManagement } from './management.js';
 export type { ManagementServer, ManagementSource } from './management.js';

@@ -22,6 +22,18 @@ const REDACT = [
 ];
 
 let root: Logger | undefined;
+let fd = 1;
+
+/** Where this thread's log lines go: 1 (stdout, the default) or 2 (stderr, for the bench,
+ *  whose stdout is its result). Call before the first log line. */
+export function setLogDestination(to: 1 | 2): void {
+  fd = to;
+  root = undefined;
+}
+
+export function logDestination(): 1 | 2 {
+  return fd as 1 | 2;
+}
 
 export function rootLogger(): Logger {
   if (!root) {
@@ -30,7 +42,7 @@ export function rootLogger(): Logger {
       base: { pid: process.pid },
       redact: { paths: REDACT, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
-    });
+    }, pino.destination({ fd, sync: false }));
   }
   return root;
 }

@@ -54,6 +54,8 @@ export interface ShardWorkerData {
   /** Free-form, structured-cloneable configuration handed to the modules. */
   moduleConfig: unknown;
   logLevel: string;
+  /** 1 = stdout, 2 = stderr (see log.ts). */
+  logFd: 1 | 2;
   /** One port per hub, by hub name (see module.ts Hub), transferred with the worker data. */
   hubs: Record<string, MessagePort>;
 }

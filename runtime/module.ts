@@ -32,11 +32,17 @@ export interface ShardHost {
   /** This shard's registry (labelled with the shard), for module metrics. */
   readonly metrics: Registry;
   registerActor(kind: ActorKind): void;
-  /** Sets what `ctx.deps` is for every actor on this shard. Called once. */
-  provide(deps: unknown): void;
+  /** Adds `value` to every actor's `ctx.deps` under `name`, and to `dep(name)` for the modules
+   *  set up after this one. A name is provided once. */
+  provide(name: string, value: unknown): void;
+  /** What an earlier module provided under `name`; TypeError if nothing was. */
+  dep<T>(name: string): T;
   addService(service: Service): void;
   /** The port to the main-thread hub of that name (see Hub); TypeError if there is none. */
   hub(name: string): MessagePort;
+  /** Runs after every activation of the shard is passivated (close pools and connections here,
+   *  not in a service's stop: draining actors still need them). Reverse order of registration. */
+  onStopped(fn: () => Promise<void> | void): void;
   /** A check run by GET /health; it throws (ideally a coded error) when its part is unhealthy. */
   addHealthCheck(name: string, check: () => Promise<void>): void;
 }

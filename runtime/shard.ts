@@ -76,7 +76,7 @@ class Cell implements ActorContext {
   get log(): Logger {
     return this.host.log;
   }
-  get deps(): unknown {
+  get deps(): Readonly<Record<string, unknown>> {
     return this.host.deps;
   }
   get depth(): number {
@@ -151,7 +151,7 @@ export class Shard {
     readonly settings: RuntimeSettings,
     readonly clock: Clock,
     readonly log: Logger,
-    public deps: unknown = undefined,
+    readonly deps: Record<string, unknown> = {},
   ) {}
 
   register(kind: ActorKind): void {

@@ -10,7 +10,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { systemClock } from './clock.js';
 import { FleetgateError, HashingError, toWireError } from './errors.js';
 import type { Hasher } from './hashing/pool.js';
-import { logger, setLogLevel } from './log.js';
+import { logger, setLogDestination, setLogLevel } from './log.js';
 import type { FromWorker, HashResult, HealthProblem, ShardStats, ShardWorkerData, ToWorker } from './messages.js';
 import { shardRegistry } from './metrics.js';
 import { isShardModule, type Service, type ShardHost } from './module.js';
@@ -19,6 +19,7 @@ import { errSummary, Shard } from './shard.js';
 
 const data = workerData as ShardWorkerData;
 const port = parentPort!;
+setLogDestination(data.logFd);
 setLogLevel(data.logLevel);
 const log = logger('shard', { shard: data.shardId, generation: data.generation });
 const send = (m: FromWorker): void => port.postMessage(m);
@@ -48,7 +49,7 @@ const hasher: Hasher = {
 
 const services: Service[] = [];
 const checks: Array<{ name: string; check: () => Promise<void> }> = [];
-let provided = false;
+const closers: Array<() => Promise<void> | void> = [];
 const host: ShardHost = {
   shardId: data.shardId,
   shardCount: data.shardCount,
@@ -60,10 +61,13 @@ const host: ShardHost = {
   log,
   metrics: registry,
   registerActor: (kind) => shard.register(kind),
-  provide(deps) {
-    if (provided) throw new TypeError('provide() may be called once per shard');
-    provided = true;
-    shard.deps = deps;
+  provide(name, value) {
+    if (name in shard.deps) throw new TypeError(`"${name}" is provided twice`);
+    shard.deps[name] = value;
+  },
+  dep<T>(name: string): T {
+    if (!(name in shard.deps)) throw new TypeError(`nothing provides "${name}" (check the order of the modules)`);
+    return shard.deps[name] as T;
   },
   hub(name) {
     const p = data.hubs[name];
@@ -71,6 +75,7 @@ const host: ShardHost = {
     return p;
   },
   addService: (s) => void services.push(s),
+  onStopped: (fn) => void closers.push(fn),
   addHealthCheck: (name, check) => void checks.push({ name, check }),
 };
 
@@ -107,6 +112,13 @@ async function quiesce(): Promise<void> {
 async function stop(): Promise<void> {
   await shard.passivateAll();
   router.failAll('ERR_STOPPING', 'the shard stopped');
+  for (const close of closers.reverse()) {
+    try {
+      await close();
+    } catch (err) {
+      log.warn({ err: errSummary(err) }, 'closing a shard resource failed');
+    }
+  }
   send({ t: 'stopped', stats: stats() });
   router.close();
   port.close();

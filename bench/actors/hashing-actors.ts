@@ -9,7 +9,7 @@ class Verifier implements Actor {
   constructor(readonly ctx: ActorContext) {}
   async receive(m: unknown): Promise<unknown> {
     const { hash, secret, concurrency, durationMs } = m as { hash: string; secret: string; concurrency: number; durationMs: number };
-    const hasher = (this.ctx.deps as { hasher: Hasher }).hasher;
+    const hasher = this.ctx.deps['hasher'] as Hasher;
     const end = performance.now() + durationMs;
     let done = 0;
     let failed = 0;
@@ -32,5 +32,5 @@ class Verifier implements Actor {
 
 export function setup(host: ShardHost): void {
   host.registerActor({ name: 'bench-verifier', create: (ctx) => new Verifier(ctx) });
-  host.provide({ hasher: host.hasher });
+  host.provide('hasher', host.hasher);
 }

@@ -96,7 +96,7 @@ class Source implements Actor {
   async spawn(count: number): Promise<{ perSec: number; heapDelta: number }> {
     const gc = exposeGc();
     const { shardId } = this.ctx;
-    const shards = (this.ctx.deps as { shardCount: number }).shardCount;
+    const shards = this.ctx.deps['shardCount'] as number;
     gc();
     const before = getHeapStatistics().used_heap_size;
     const t0 = performance.now();
@@ -149,5 +149,5 @@ const kinds: ActorKind[] = [
 
 export function setup(host: ShardHost): void {
   for (const k of kinds) host.registerActor(k);
-  host.provide({ shardCount: host.shardCount });
+  host.provide('shardCount', host.shardCount);
 }
