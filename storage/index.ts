@@ -28,6 +28,7 @@ export type {
 export { CREDENTIAL_STATES } from './types.js';
 export { StorageCodes, StorageError, type StorageCode } from './errors.js';
 export { Limits } from './validate.js';
+export { remoteBackend, serveStorage, type RemoteBackendOptions } from './remote.js';
 
 /**
  * Opens a backend. PGlite opens (and if needed initialises) its data directory now; server

@@ -19,7 +19,7 @@ const settings = (over: Partial<RuntimeSettings> = {}): RuntimeSettings => ({
   ...over,
 });
 
-function system(kinds: ActorKind[], over: Partial<RuntimeSettings> = {}, deps?: unknown) {
+function system(kinds: ActorKind[], over: Partial<RuntimeSettings> = {}, deps: Record<string, unknown> = {}) {
   const clock = new ManualClock();
   const s = settings(over);
   const shard = new Shard(0, s, clock, rootLogger(), deps);

@@ -8,6 +8,8 @@ export { BusCodes, BusError, type BusCode } from './errors.js';
 export { openBus, validateBusConfig } from './open.js';
 export { InProcessBus, type InProcessBusOptions } from './inprocess.js';
 export { NatsBus, type NatsBusOptions } from './nats.js';
+export { ThreadBus, type ThreadBusOptions } from './thread.js';
+export { BusHub, type BusHubOptions } from './thread-hub.js';
 
 export type { Codec, KaaHeader } from './kaa/avro.js';
 export {
