@@ -35,6 +35,17 @@ export const settings = {
   'http.maxBodyBytes': int({ min: 1024, max: 64 * 1024 * 1024, default: 1024 * 1024, doc: 'Largest request body accepted, except bulk provisioning' }),
   'http.bulkMaxBodyBytes': int({ min: 1024, max: 256 * 1024 * 1024, default: 16 * 1024 * 1024, doc: 'Largest bulk provisioning body' }),
 
+  'api.auth': oneOf({
+    env: 'FLEETGATE_API_AUTH',
+    default: 'trusted-header',
+    values: ['trusted-header'],
+    doc: 'How admin REST calls are authenticated. trusted-header: behind a gateway that authenticates the caller and sets X-Fleetgate-Tenant and X-Fleetgate-Scopes',
+  }),
+  'http.trustedProxies': str({
+    env: 'FLEETGATE_TRUSTED_PROXIES',
+    default: '127.0.0.1,::1',
+    doc: 'Comma-separated addresses or CIDR blocks of the gateways whose X-Forwarded-* and X-Fleetgate-* headers are believed',
+  }),
   'service.replicaId': str({
     env: 'FLEETGATE_REPLICA_ID',
     default: () => randomBytes(8).toString('hex'),

@@ -1,0 +1,163 @@
+/**
+ * The whole platform in one process: the shard cluster with fleetgate's modules, the hashing
+ * pool, the management endpoint, and the process-wide pieces the shards reach through hubs
+ * (the embedded database, the in-process bus). `startPlatform` is what `fleetgate start` runs and
+ * what end-to-end tests start in-process.
+ *
+ * Start-up order: configuration checks that span keys, secrets resolved, storage opened and
+ * migrated once (here, not in every shard), bus, then the shards, then the management port.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import type { PlatformConfig } from '../actors/platform-config.js';
+import { Cluster, ConfigCodes, ConfigError, logger, startManagement, type Config, type Hub, type ManagementServer } from '../runtime/index.js';
+import { openBackend, serveStorage, type BackendConfig, type StorageBackend } from '../storage/index.js';
+import { BusHub, InProcessBus, NatsBus, type Bus } from '../transports/bus/index.js';
+import { uwsBuild } from '../transports/uws.js';
+
+export interface Platform {
+  readonly cluster: Cluster;
+  readonly management: ManagementServer;
+  /** The HTTP port every shard listens on (resolved when configured as 0). */
+  readonly httpPort: number;
+  /** The process's view of the bus (the in-process bus itself, or a NATS connection). */
+  readonly bus: Bus;
+  stop(): Promise<void>;
+}
+
+const module = (path: string): string => new URL(path, import.meta.url).href;
+
+/** Modules every shard loads, in order: each may use what the ones before it provide. */
+export function platformModules(): string[] {
+  return [module('../actors/infra.js'), module('../actors/credentials/module.js'), module('../actors/api.js')];
+}
+
+/** Rules that involve several keys, checked before anything starts. */
+function crossCheck(config: Config): void {
+  const problems: string[] = [];
+  for (const key of ['storage.clientCredentials', 'storage.endpointTokens'] as const) {
+    const where = config[key];
+    if (where === 'postgres' && config['storage.postgres.url'] === null) {
+      problems.push(`"${key}" is postgres, so "storage.postgres.url" (FLEETGATE_POSTGRES_URL) must be set`);
+    }
+    if (where === 'mariadb' && config['storage.mariadb.url'] === null) {
+      problems.push(`"${key}" is mariadb, so "storage.mariadb.url" (FLEETGATE_MARIADB_URL) must be set`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(ConfigCodes.INVALID, `invalid configuration:\n  - ${problems.join('\n  - ')}`, { data: { problems } });
+}
+
+/** The endpoint-token pepper: configured, or generated once into the data directory (0600). */
+function tokenPepper(config: Config): string {
+  const configured = config['credentials.tokenPepper'];
+  if (configured !== null) return configured;
+  const file = join(resolve(config.dataDir), 'token-pepper');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(resolve(config.dataDir), { recursive: true });
+  const pepper = randomBytes(32).toString('base64url');
+  writeFileSync(file, `${pepper}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return pepper;
+}
+
+/** Port 0 means "pick one": every shard must listen on the SAME port, so it is picked here. */
+async function concretePort(host: string, port: number): Promise<number> {
+  if (port !== 0) return port;
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.once('error', fail);
+    s.listen(0, host, () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => ok(p));
+    });
+  });
+}
+
+export async function startPlatform(config: Config, opts: { modules?: string[] } = {}): Promise<Platform> {
+  const log = logger('platform');
+  crossCheck(config);
+  const build = uwsBuild();
+  if (build === 'native') log.info({ uws: build }, 'uWebSockets.js native build loaded');
+  else log.warn({ uws: build }, 'uWebSockets.js native build did NOT load; running the slow JavaScript fallback');
+
+  const closers: Array<() => Promise<void>> = [];
+  const closeAll = async (): Promise<void> => {
+    for (const c of closers.splice(0).reverse()) await c().catch((err: unknown) => log.warn({ err: String(err) }, 'close failed'));
+  };
+  try {
+    const hubs: Hub[] = [];
+    // Storage: migrate every backend once, here; the embedded one is also served to the shards.
+    const wanted = new Set([config['storage.clientCredentials'], config['storage.endpointTokens']]);
+    for (const where of wanted) {
+      const cfg: BackendConfig =
+        where === 'embedded'
+          ? { kind: 'pglite', dataDir: join(resolve(config.dataDir), 'pglite') }
+          : where === 'postgres'
+            ? { kind: 'postgres', url: config['storage.postgres.url']!, poolSize: 2 }
+            : { kind: 'mariadb', url: config['storage.mariadb.url']!, poolSize: 2 };
+      if (cfg.kind === 'pglite') mkdirSync(cfg.dataDir, { recursive: true });
+      const backend: StorageBackend = await openBackend(cfg);
+      closers.push(() => backend.close());
+      await backend.migrate();
+      log.info({ storage: where }, 'storage ready');
+      if (where === 'embedded') hubs.push(serveStorage(backend));
+    }
+    let bus: Bus;
+    if (config['bus.kind'] === 'inprocess') {
+      const inproc = new InProcessBus();
+      bus = inproc;
+      hubs.push(new BusHub(inproc));
+    } else {
+      bus = await NatsBus.connect({ servers: config['bus.nats.servers'].split(',').map((s) => s.trim()), name: `fleetgate-${config['service.replicaId']}-main` });
+    }
+    closers.push(() => bus.close());
+
+    const httpPort = await concretePort(config['listen.host'], config['http.port']);
+    const moduleConfig: PlatformConfig = { ...config, 'http.port': httpPort, tokenPepper: tokenPepper(config) };
+    const cluster = await Cluster.start({
+      shards: config['runtime.shards'],
+      modules: opts.modules ?? platformModules(),
+      logLevel: config['log.level'],
+      moduleConfig,
+      hubs,
+      settings: {
+        mailboxCapacity: config['runtime.mailboxCapacity'],
+        idlePassivationMs: config['runtime.idlePassivationMs'],
+        askTimeoutMs: config['runtime.askTimeoutMs'],
+        maxBatch: config['runtime.maxBatch'],
+        turnBudget: config['runtime.turnBudget'],
+        drainTimeoutMs: config['runtime.drainTimeoutMs'],
+      },
+      hashing: {
+        threads: config['hashing.threads'],
+        maxQueue: config['hashing.maxQueue'],
+        memoryCost: config['hashing.memoryCost'],
+        timeCost: config['hashing.timeCost'],
+        parallelism: config['hashing.parallelism'],
+      },
+    });
+    closers.push(() => cluster.stop());
+    const management = await startManagement(cluster, { host: config['listen.host'], port: config['management.port'] });
+    closers.push(() => management.close());
+    log.info(
+      { http: httpPort, management: management.port, shards: cluster.shardCount, hashingThreads: cluster.hashPool.threads, bus: bus.kind },
+      'fleetgate is up',
+    );
+    let stopping: Promise<void> | null = null;
+    return {
+      cluster,
+      management,
+      httpPort,
+      bus,
+      stop() {
+        stopping ??= closeAll().then(() => log.info('stopped'));
+        return stopping;
+      },
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
