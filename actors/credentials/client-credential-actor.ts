@@ -8,12 +8,12 @@
  * with ERR_VERSION_CONFLICT, the actor reloads and decides again.
  */
 import type { Actor, ActorContext } from '../../runtime/index.js';
-import { hasCode } from '../../runtime/index.js';
-import { StorageCodes, type ClientCredential, type CredentialState } from '../../storage/index.js';
+import type { ClientCredential, CredentialState } from '../../storage/index.js';
 import { credentialDeps, type CredentialDeps } from './deps.js';
 import { CredentialCodes, CredentialError } from './errors.js';
 import type { AuthResult, ClientCredentialMsg, CredentialView } from './protocol.js';
 import { assertTransition, revokes } from './state-machine.js';
+import { usePatch, VersionedState } from './versioned-state.js';
 import { credentialView } from './views.js';
 
 const PHC = /^(\$argon2(id|i|d)\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+|\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53})$/;
@@ -23,8 +23,7 @@ export class ClientCredentialActor implements Actor {
   readonly #deps: CredentialDeps;
   readonly #tenantId: string;
   readonly #username: string;
-  #rec: ClientCredential | null = null;
-  #loadedAt = 0;
+  readonly #state: VersionedState<ClientCredential>;
 
   constructor(ctx: ActorContext) {
     this.#ctx = ctx;
@@ -32,10 +31,16 @@ export class ClientCredentialActor implements Actor {
     const nl = ctx.key.indexOf('\n');
     this.#tenantId = ctx.key.slice(0, nl);
     this.#username = ctx.key.slice(nl + 1);
+    this.#state = new VersionedState(
+      ctx.clock,
+      this.#deps.stateTtlMs,
+      () => this.#deps.clientCredentials.getByUsername(this.#tenantId, this.#username),
+      () => new CredentialError(CredentialCodes.NOT_FOUND, `no credential named ${this.#username} in this tenant`),
+    );
   }
 
-  async activate(): Promise<void> {
-    await this.#load();
+  activate(): Promise<void> {
+    return this.#state.load();
   }
 
   receive(m: unknown): Promise<unknown> {
@@ -46,7 +51,8 @@ export class ClientCredentialActor implements Actor {
       case 'create':
         return this.#create(msg.id, msg.password, msg.secretHash);
       case 'get':
-        return this.#fresh().then(() => credentialView(this.#existing()));
+        // An operator's read is rare and must be true: from storage, not from this copy.
+        return this.#state.load().then(() => credentialView(this.#state.existing()));
       case 'transition':
         return this.#transition(msg.to);
       case 'setPassword':
@@ -54,43 +60,21 @@ export class ClientCredentialActor implements Actor {
       case 'delete':
         return this.#delete();
       case 'invalidate':
-        return this.#load().then(() => undefined);
+        return this.#state.load().then(() => undefined);
       default:
         return Promise.reject(new TypeError(`unknown client credential message ${(msg as { t: string }).t}`));
     }
   }
 
-  async #load(): Promise<void> {
-    this.#rec = await this.#deps.clientCredentials.getByUsername(this.#tenantId, this.#username);
-    this.#loadedAt = this.#ctx.clock.now();
-  }
-
-  /** Reload when the copy is old, or when there was nothing: another replica may have created it. */
-  async #fresh(): Promise<void> {
-    if (this.#rec === null || this.#ctx.clock.now() - this.#loadedAt > this.#deps.stateTtlMs) await this.#load();
-  }
-
-  #existing(): ClientCredential {
-    if (this.#rec === null) throw new CredentialError(CredentialCodes.NOT_FOUND, `no credential named ${this.#username} in this tenant`);
-    return this.#rec;
-  }
-
-  /** Runs a versioned write; on a conflict, reloads once and lets `decide` look again. */
-  async #write(decide: (rec: ClientCredential) => Promise<ClientCredential>): Promise<ClientCredential> {
-    try {
-      return await decide(this.#existing());
-    } catch (err) {
-      if (!hasCode(err, StorageCodes.VERSION_CONFLICT)) throw err;
-      await this.#load();
-      return decide(this.#existing());
-    }
+  #changed(): void {
+    this.#deps.events.changed({ kind: 'credential', tenantId: this.#tenantId, username: this.#username });
   }
 
   async #authenticate(password: string): Promise<AuthResult> {
     const d = this.#deps;
-    await this.#fresh();
+    await this.#state.fresh();
     const digest = d.cache.digest('ccm', this.#ctx.key, password);
-    let rec = this.#rec;
+    let rec = this.#state.rec;
     if (rec === null) {
       // Same cost as a wrong password, so that timing does not tell which usernames exist.
       await d.hasher.verify(password, d.dummyHash);
@@ -101,25 +85,17 @@ export class ClientCredentialActor implements Actor {
       if (!v.ok) return { statusCode: 401, reasonPhrase: 'Bad credentials', credentialsId: null };
       if (v.needsRehash) rec = await this.#upgradeHash(password);
     }
-    if (rec.state === 'Suspended' || rec.state === 'Revoked') {
-      return { statusCode: 403, reasonPhrase: `Credentials are ${rec.state}`, credentialsId: rec.id };
-    }
-    const now = this.#ctx.clock.now();
-    const due = (r: ClientCredential): boolean => r.state === 'Inactive' || r.lastUsedAt === null || now - r.lastUsedAt >= d.lastUseGranularityMs;
-    if (due(rec)) {
-      const before = rec.state;
-      rec = await this.#write((r) => {
-        // Decided again on a reloaded record: another replica may have just activated it (or
-        // written lastUsedAt), and then there is nothing left to write.
-        if (r.state === 'Suspended' || r.state === 'Revoked' || !due(r)) return Promise.resolve(r);
-        const patch = r.state === 'Inactive' ? { state: 'Active' as const, lastUsedAt: now, updatedAt: now } : { lastUsedAt: now, updatedAt: r.updatedAt };
-        return d.clientCredentials.update(this.#tenantId, r.id, r.version, patch);
+    const before = rec.state;
+    if (before === 'Inactive' || before === 'Active') {
+      const now = this.#ctx.clock.now();
+      rec = await this.#state.write((r) => {
+        const patch = usePatch(r, now, d.lastUseGranularityMs);
+        return patch === null ? Promise.resolve(r) : d.clientCredentials.update(this.#tenantId, r.id, r.version, patch);
       });
-      this.#rec = rec;
       // The other replicas' copies still say Inactive: they reload on this notice.
-      if (before === 'Inactive' && rec.state === 'Active') d.events.changed({ kind: 'credential', tenantId: this.#tenantId, username: this.#username });
-      if (rec.state !== 'Active') return { statusCode: 403, reasonPhrase: `Credentials are ${rec.state}`, credentialsId: rec.id };
+      if (before === 'Inactive' && rec.state === 'Active') this.#changed();
     }
+    if (rec.state !== 'Active') return { statusCode: 403, reasonPhrase: `Credentials are ${rec.state}`, credentialsId: rec.id };
     // Our own writes bump the version; the secret we just verified is still the secret.
     d.cache.remember(digest, rec.version);
     return { statusCode: 200, reasonPhrase: 'OK', credentialsId: rec.id };
@@ -131,17 +107,17 @@ export class ClientCredentialActor implements Actor {
     const d = this.#deps;
     try {
       const secretHash = await d.hasher.hash(password);
-      this.#rec = await this.#write((r) => d.clientCredentials.update(this.#tenantId, r.id, r.version, { secretHash, updatedAt: r.updatedAt }));
+      await this.#state.write((r) => d.clientCredentials.update(this.#tenantId, r.id, r.version, { secretHash, updatedAt: r.updatedAt }));
     } catch (err) {
-      this.#ctx.log.warn({ tenantId: this.#tenantId, credentialsId: this.#rec?.id, code: (err as { code?: string }).code }, 'hash upgrade failed');
+      this.#ctx.log.warn({ tenantId: this.#tenantId, credentialsId: this.#state.rec?.id, code: (err as { code?: string }).code }, 'hash upgrade failed');
     }
-    return this.#existing();
+    return this.#state.existing();
   }
 
   async #create(id: string, password: string | undefined, imported: string | undefined): Promise<CredentialView> {
     const d = this.#deps;
-    await this.#load();
-    if (this.#rec !== null) {
+    await this.#state.load();
+    if (this.#state.rec !== null) {
       throw new CredentialError(CredentialCodes.DUPLICATE, `a credential named ${this.#username} exists already in this tenant`, {
         data: { username: this.#username },
       });
@@ -154,7 +130,7 @@ export class ClientCredentialActor implements Actor {
     }
     const secretHash = imported ?? (await d.hasher.hash(password!));
     const now = this.#ctx.clock.now();
-    this.#rec = await d.clientCredentials.create({
+    const rec = await d.clientCredentials.create({
       id,
       tenantId: this.#tenantId,
       username: this.#username,
@@ -165,45 +141,45 @@ export class ClientCredentialActor implements Actor {
       updatedAt: now,
       lastUsedAt: null,
     });
-    return credentialView(this.#rec);
+    this.#state.rec = rec;
+    return credentialView(rec);
   }
 
   async #transition(to: CredentialState): Promise<CredentialView> {
     const d = this.#deps;
-    await this.#load();
-    let from: CredentialState = this.#existing().state;
-    const rec = await this.#write((r) => {
+    await this.#state.load();
+    let from: CredentialState = this.#state.existing().state;
+    const rec = await this.#state.write((r) => {
       from = r.state;
       assertTransition(`credential ${r.id}`, r.state, to);
       return d.clientCredentials.update(this.#tenantId, r.id, r.version, { state: to, updatedAt: this.#ctx.clock.now() });
     });
-    this.#rec = rec;
-    d.events.changed({ kind: 'credential', tenantId: this.#tenantId, username: this.#username });
+    this.#changed();
     if (revokes(from, to)) await d.events.clientCredentialRevoked(this.#tenantId, rec.id);
     return credentialView(rec);
   }
 
   async #setPassword(password: string): Promise<CredentialView> {
     const d = this.#deps;
-    await this.#load();
-    const current = this.#existing();
+    await this.#state.load();
+    const current = this.#state.existing();
     if (current.state === 'Revoked') {
       throw new CredentialError(CredentialCodes.ILLEGAL_TRANSITION, `credential ${current.id} is Revoked; its password cannot change`, {
         data: { currentState: current.state },
       });
     }
     const secretHash = await d.hasher.hash(password);
-    this.#rec = await this.#write((r) => d.clientCredentials.update(this.#tenantId, r.id, r.version, { secretHash, updatedAt: this.#ctx.clock.now() }));
-    d.events.changed({ kind: 'credential', tenantId: this.#tenantId, username: this.#username });
-    return credentialView(this.#rec);
+    await this.#state.write((r) => d.clientCredentials.update(this.#tenantId, r.id, r.version, { secretHash, updatedAt: this.#ctx.clock.now() }));
+    this.#changed();
+    return credentialView(this.#state.existing());
   }
 
   async #delete(): Promise<CredentialView> {
     const d = this.#deps;
-    await this.#load();
-    const gone = await this.#write((r) => d.clientCredentials.delete(this.#tenantId, r.id, r.version));
-    this.#rec = null;
-    d.events.changed({ kind: 'credential', tenantId: this.#tenantId, username: this.#username });
+    await this.#state.load();
+    const gone = await this.#state.write((r) => d.clientCredentials.delete(this.#tenantId, r.id, r.version));
+    this.#state.rec = null;
+    this.#changed();
     await d.events.clientCredentialRevoked(this.#tenantId, gone.id);
     this.#ctx.passivate();
     return credentialView(gone);

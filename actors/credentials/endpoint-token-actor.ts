@@ -6,12 +6,12 @@
  * written before the answer.
  */
 import type { Actor, ActorContext } from '../../runtime/index.js';
-import { hasCode } from '../../runtime/index.js';
-import { StorageCodes, type CredentialState, type EndpointToken } from '../../storage/index.js';
+import type { CredentialState, EndpointToken } from '../../storage/index.js';
 import { credentialDeps, type CredentialDeps } from './deps.js';
 import { CredentialCodes, CredentialError } from './errors.js';
 import type { EndpointTokenMsg, TokenValidation, TokenView } from './protocol.js';
 import { assertTransition, revokes } from './state-machine.js';
+import { usePatch, VersionedState } from './versioned-state.js';
 import { tokenView } from './views.js';
 
 export class EndpointTokenActor implements Actor {
@@ -19,8 +19,7 @@ export class EndpointTokenActor implements Actor {
   readonly #deps: CredentialDeps;
   readonly #appName: string;
   readonly #lookupHash: string;
-  #rec: EndpointToken | null = null;
-  #loadedAt = 0;
+  readonly #state: VersionedState<EndpointToken>;
 
   constructor(ctx: ActorContext) {
     this.#ctx = ctx;
@@ -28,10 +27,16 @@ export class EndpointTokenActor implements Actor {
     const nl = ctx.key.indexOf('\n');
     this.#appName = ctx.key.slice(0, nl);
     this.#lookupHash = ctx.key.slice(nl + 1);
+    this.#state = new VersionedState(
+      ctx.clock,
+      this.#deps.stateTtlMs,
+      () => this.#deps.endpointTokens.getByLookup(this.#appName, this.#lookupHash),
+      () => new CredentialError(CredentialCodes.NOT_FOUND, 'no such endpoint token'),
+    );
   }
 
-  async activate(): Promise<void> {
-    await this.#load();
+  activate(): Promise<void> {
+    return this.#state.load();
   }
 
   receive(m: unknown): Promise<unknown> {
@@ -40,91 +45,64 @@ export class EndpointTokenActor implements Actor {
       case 'validate':
         return this.#validate();
       case 'get':
-        return this.#fresh().then(() => tokenView(this.#existing()));
+        // An operator's read is rare and must be true: from storage, not from this copy.
+        return this.#state.load().then(() => tokenView(this.#state.existing()));
       case 'transition':
         return this.#transition(msg.to);
       case 'delete':
         return this.#delete();
       case 'invalidate':
-        return this.#load().then(() => undefined);
+        return this.#state.load().then(() => undefined);
       default:
         return Promise.reject(new TypeError(`unknown endpoint token message ${(msg as { t: string }).t}`));
     }
   }
 
-  async #load(): Promise<void> {
-    this.#rec = await this.#deps.endpointTokens.getByLookup(this.#appName, this.#lookupHash);
-    this.#loadedAt = this.#ctx.clock.now();
-  }
-
-  async #fresh(): Promise<void> {
-    if (this.#rec === null || this.#ctx.clock.now() - this.#loadedAt > this.#deps.stateTtlMs) await this.#load();
-  }
-
-  #existing(): EndpointToken {
-    if (this.#rec === null) throw new CredentialError(CredentialCodes.NOT_FOUND, 'no such endpoint token');
-    return this.#rec;
-  }
-
-  async #write(decide: (rec: EndpointToken) => Promise<EndpointToken>): Promise<EndpointToken> {
-    try {
-      return await decide(this.#existing());
-    } catch (err) {
-      if (!hasCode(err, StorageCodes.VERSION_CONFLICT)) throw err;
-      await this.#load();
-      return decide(this.#existing());
-    }
+  #changed(): void {
+    this.#deps.events.changed({ kind: 'token', appName: this.#appName, lookupHash: this.#lookupHash });
   }
 
   async #validate(): Promise<TokenValidation> {
     const d = this.#deps;
-    await this.#fresh();
-    let rec = this.#rec;
+    await this.#state.fresh();
+    let rec = this.#state.rec;
     if (rec === null) return { statusCode: 401, reasonPhrase: 'Unknown endpoint token', tokenId: null, endpointId: null };
-    if (rec.state === 'Suspended' || rec.state === 'Revoked') {
-      return { statusCode: 403, reasonPhrase: `Endpoint token is ${rec.state}`, tokenId: rec.tokenId, endpointId: rec.endpointId };
-    }
-    const now = this.#ctx.clock.now();
-    const due = (r: EndpointToken): boolean => r.state === 'Inactive' || r.lastUsedAt === null || now - r.lastUsedAt >= d.lastUseGranularityMs;
-    if (due(rec)) {
-      const before = rec.state;
-      rec = await this.#write((r) => {
-        // Decided again on a reloaded record: another replica may have just activated it.
-        if (r.state === 'Suspended' || r.state === 'Revoked' || !due(r)) return Promise.resolve(r);
-        const patch = r.state === 'Inactive' ? { state: 'Active' as const, lastUsedAt: now, updatedAt: now } : { lastUsedAt: now, updatedAt: r.updatedAt };
-        return d.endpointTokens.update(r.tenantId, r.tokenId, r.version, patch);
+    const before = rec.state;
+    if (before === 'Inactive' || before === 'Active') {
+      const now = this.#ctx.clock.now();
+      rec = await this.#state.write((r) => {
+        const patch = usePatch(r, now, d.lastUseGranularityMs);
+        return patch === null ? Promise.resolve(r) : d.endpointTokens.update(r.tenantId, r.tokenId, r.version, patch);
       });
-      this.#rec = rec;
       // The other replicas' copies still say Inactive: they reload on this notice.
-      if (before === 'Inactive' && rec.state === 'Active') d.events.changed({ kind: 'token', appName: this.#appName, lookupHash: this.#lookupHash });
-      if (rec.state !== 'Active') {
-        return { statusCode: 403, reasonPhrase: `Endpoint token is ${rec.state}`, tokenId: rec.tokenId, endpointId: rec.endpointId };
-      }
+      if (before === 'Inactive' && rec.state === 'Active') this.#changed();
+    }
+    if (rec.state !== 'Active') {
+      return { statusCode: 403, reasonPhrase: `Endpoint token is ${rec.state}`, tokenId: rec.tokenId, endpointId: rec.endpointId };
     }
     return { statusCode: 200, reasonPhrase: 'OK', tokenId: rec.tokenId, endpointId: rec.endpointId };
   }
 
   async #transition(to: CredentialState): Promise<TokenView> {
     const d = this.#deps;
-    await this.#load();
-    let from: CredentialState = this.#existing().state;
-    const rec = await this.#write((r) => {
+    await this.#state.load();
+    let from: CredentialState = this.#state.existing().state;
+    const rec = await this.#state.write((r) => {
       from = r.state;
       assertTransition(`endpoint token ${r.tokenId}`, r.state, to);
       return d.endpointTokens.update(r.tenantId, r.tokenId, r.version, { state: to, updatedAt: this.#ctx.clock.now() });
     });
-    this.#rec = rec;
-    d.events.changed({ kind: 'token', appName: this.#appName, lookupHash: this.#lookupHash });
+    this.#changed();
     if (revokes(from, to)) await d.events.endpointTokenRevoked(rec.appName, rec.endpointId, [rec.tokenId]);
     return tokenView(rec);
   }
 
   async #delete(): Promise<TokenView> {
     const d = this.#deps;
-    await this.#load();
-    const gone = await this.#write((r) => d.endpointTokens.delete(r.tenantId, r.tokenId, r.version));
-    this.#rec = null;
-    d.events.changed({ kind: 'token', appName: this.#appName, lookupHash: this.#lookupHash });
+    await this.#state.load();
+    const gone = await this.#state.write((r) => d.endpointTokens.delete(r.tenantId, r.tokenId, r.version));
+    this.#state.rec = null;
+    this.#changed();
     await d.events.endpointTokenRevoked(gone.appName, gone.endpointId, [gone.tokenId]);
     this.#ctx.passivate();
     return tokenView(gone);

@@ -1,0 +1,64 @@
+/**
+ * The in-memory copy of one stored credential (or token) that its actor decides from, and the
+ * rules shared by both kinds of credential actor:
+ *  - the copy is reloaded when it is older than the state TTL or absent (another replica may
+ *    have created or changed it, and its change notice may have been lost);
+ *  - every write is a versioned compare-and-set; on ERR_VERSION_CONFLICT the copy is reloaded and
+ *    the write decided again from the fresh record, once.
+ */
+import type { Clock } from '../../runtime/index.js';
+import { hasCode } from '../../runtime/index.js';
+import { StorageCodes, type CredentialState } from '../../storage/index.js';
+
+export class VersionedState<R> {
+  rec: R | null = null;
+  #loadedAt = 0;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly ttlMs: number,
+    private readonly loader: () => Promise<R | null>,
+    private readonly notFound: () => Error,
+  ) {}
+
+  async load(): Promise<void> {
+    this.rec = await this.loader();
+    this.#loadedAt = this.clock.now();
+  }
+
+  async fresh(): Promise<void> {
+    if (this.rec === null || this.clock.now() - this.#loadedAt > this.ttlMs) await this.load();
+  }
+
+  existing(): R {
+    if (this.rec === null) throw this.notFound();
+    return this.rec;
+  }
+
+  async write(decide: (rec: R) => Promise<R>): Promise<R> {
+    try {
+      this.rec = await decide(this.existing());
+    } catch (err) {
+      if (!hasCode(err, StorageCodes.VERSION_CONFLICT)) throw err;
+      await this.load();
+      this.rec = await decide(this.existing());
+    }
+    return this.rec;
+  }
+}
+
+interface Usable {
+  state: CredentialState;
+  lastUsedAt: number | null;
+  updatedAt: number;
+}
+
+/** What a successful use writes: the activation on first use, otherwise lastUsedAt when it is
+ *  older than the granularity (a write per use would make storage the bottleneck of reconnect
+ *  storms); null when there is nothing to write. Decided on the record as it is now, so that a
+ *  retry after a conflict does not write a second time what another replica just wrote. */
+export function usePatch(r: Usable, now: number, granularityMs: number): { state?: 'Active'; lastUsedAt: number; updatedAt: number } | null {
+  if (r.state === 'Inactive') return { state: 'Active', lastUsedAt: now, updatedAt: now };
+  if (r.state === 'Active' && (r.lastUsedAt === null || now - r.lastUsedAt >= granularityMs)) return { lastUsedAt: now, updatedAt: r.updatedAt };
+  return null;
+}
