@@ -3,6 +3,7 @@
 // Node 20's runner takes no glob, and its directory discovery would also pick up
 // helper modules under test/, so the list is made here, explicitly.
 // Extra arguments are substring filters on the file path: `npm test -- runtime`.
+// A test (or hook) that runs past 10 minutes fails instead of hanging the run.
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -30,7 +31,7 @@ if (files.length === 0) {
 }
 const res = spawnSync(
   process.execPath,
-  ['--test', '--test-concurrency=1', '--test-reporter=spec', ...passthrough, ...files],
+  ['--test', '--test-concurrency=1', '--test-timeout=600000', '--test-reporter=spec', ...passthrough, ...files],
   { stdio: 'inherit' },
 );
 process.exit(res.status ?? 1);

@@ -46,7 +46,14 @@ describe('two replicas on PostgreSQL, MariaDB and NATS', { skip }, () => {
   const bus = () => client!;
 
   before(async () => {
-    [postgres, mariadb, nats] = await Promise.all([startPostgres(), startMariadb(), startNats()]);
+    // Each server is kept as soon as it is up, so that `after` stops those that did start when
+    // another one fails (a server left running would keep this test process alive forever).
+    const started = await Promise.allSettled([
+      startPostgres().then((s) => (postgres = s)),
+      startMariadb().then((s) => (mariadb = s)),
+      startNats().then((s) => (nats = s)),
+    ]);
+    for (const r of started) if (r.status === 'rejected') throw r.reason;
     const replica = (replicaId: string) =>
       startTestPlatform({
         'service.replicaId': replicaId,
@@ -64,8 +71,9 @@ describe('two replicas on PostgreSQL, MariaDB and NATS', { skip }, () => {
         'credentials.stateTtlMs': 600_000,
       });
     // Both at once, as a rolling deployment would: they race for the migrations too.
-    [a, b] = await Promise.all([replica('replica-a'), replica('replica-b')]);
-    client = await NatsBus.connect({ servers: [nats.url], name: 'servers-test' });
+    const replicas = await Promise.allSettled([replica('replica-a').then((r) => (a = r)), replica('replica-b').then((r) => (b = r))]);
+    for (const r of replicas) if (r.status === 'rejected') throw r.reason;
+    client = await NatsBus.connect({ servers: [nats!.url], name: 'servers-test' });
   });
 
   after(async () => {

@@ -1,0 +1,93 @@
+/**
+ * MQTT over plain TCP (node:net), and the socket transport that TLS shares: a node Socket
+ * behind the Transport interface. Reading is paused with the socket's own flow control, so a
+ * client that floods us while we wait for the host is slowed down by TCP itself.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import type { CloseReason, Transport, TransportSink } from './socket.js';
+import type { PeerCertificate } from './types.js';
+
+export interface Listener {
+  readonly host: string;
+  readonly port: number;
+  /** Stops accepting; resolves when every accepted socket is closed. */
+  close(): Promise<void>;
+}
+
+export class SocketTransport implements Transport {
+  readonly kind: 'tcp' | 'tls';
+  readonly remoteAddress: string;
+  readonly peerCertificate: PeerCertificate | undefined;
+  readonly certificateError: string | undefined;
+  readonly #socket: Socket;
+  #error: string | undefined;
+
+  constructor(socket: Socket, kind: 'tcp' | 'tls', tls?: { certificate: PeerCertificate | undefined; error: string | undefined }) {
+    this.#socket = socket;
+    this.kind = kind;
+    this.remoteAddress = socket.remoteAddress ?? '';
+    this.peerCertificate = tls?.certificate;
+    this.certificateError = tls?.error;
+    socket.setNoDelay(true);
+    // Finds peers that vanished without a FIN when Keep Alive is 0 (nothing else would).
+    socket.setKeepAlive(true, 60_000);
+  }
+
+  get bufferedBytes(): number {
+    return this.#socket.writableLength;
+  }
+
+  start(sink: TransportSink): void {
+    const s = this.#socket;
+    s.on('data', (b: Buffer) => sink.data(b));
+    s.on('drain', () => sink.drain());
+    s.on('error', (e: Error) => {
+      this.#error ??= e.message;
+    });
+    s.on('close', () => sink.closed(this.#error ?? 'connection closed by the peer'));
+  }
+
+  send(bytes: Uint8Array): boolean {
+    if (this.#socket.destroyed || this.#socket.writableEnded) return true;
+    return this.#socket.write(bytes);
+  }
+
+  pause(): void {
+    this.#socket.pause();
+  }
+
+  resume(): void {
+    this.#socket.resume();
+  }
+
+  close(_reason: CloseReason): void {
+    if (!this.#socket.destroyed) this.#socket.end();
+  }
+
+  destroy(): void {
+    this.#socket.destroy();
+  }
+}
+
+export function listenTcp(where: { host: string; port: number }, accept: (t: Transport) => void): Promise<Listener> {
+  const server = createServer((socket) => accept(new SocketTransport(socket, 'tcp')));
+  return listen(server, where);
+}
+
+/** Listens and resolves with the bound port (`port: 0` picks a free one). */
+export function listen(server: Server, where: { host: string; port: number }): Promise<Listener> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => reject(err);
+    server.once('error', onError);
+    server.listen(where.port, where.host, () => {
+      server.off('error', onError);
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : where.port;
+      resolve({
+        host: where.host,
+        port,
+        close: () => new Promise<void>((done) => server.close(() => done())),
+      });
+    });
+  });
+}
