@@ -147,8 +147,11 @@ export function flattenServer(s: ServerStats): ServerJson {
   };
 }
 
-export function checkFigureNames(figures: Readonly<Record<string, Figure>>, scenario: string): void {
+/** `peerless`: the scenario runs no --vs peer, so `ratio` is free for a figure of its own (the
+ *  hashing scenario's pool/bare ratio). */
+export function checkFigureNames(figures: Readonly<Record<string, Figure>>, scenario: string, peerless = false): void {
   for (const k of Object.keys(figures)) {
+    if (peerless && k === 'ratio') continue;
     if (RESERVED_KEYS.has(k)) throw new TypeError(`scenario ${scenario}: figure name "${k}" is reserved in the result`);
   }
 }
@@ -206,8 +209,11 @@ function show(name: string, v: Figure | undefined): string {
 
 /** The one-line human summary for stderr; a run with errors or a failure says so. */
 export function summaryLine(result: BenchResult, headline: readonly string[] | undefined): string {
+  const peerless = result['vs'] === undefined;
   const figureNames = Object.keys(result).filter(
-    (k) => !RESERVED_KEYS.has(k) && (typeof result[k] === 'number' || typeof result[k] === 'string' || typeof result[k] === 'boolean'),
+    (k) =>
+      (!RESERVED_KEYS.has(k) || (peerless && k === 'ratio')) &&
+      (typeof result[k] === 'number' || typeof result[k] === 'string' || typeof result[k] === 'boolean'),
   );
   const names = (headline ?? figureNames.slice(0, 4)).filter((n) => figureNames.includes(n));
   const vs = result['vs'] as Record<string, Figure> | undefined;

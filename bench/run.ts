@@ -136,7 +136,7 @@ async function runSide(
     if (outcome === 'abandoned') {
       failure = { code: BenchCodes.HARD_CAP, message: `did not stop within ${ABANDON_GRACE_MS / 1000} s of the hard cap; abandoned` };
     } else {
-      checkFigureNames(outcome.figures, name);
+      checkFigureNames(outcome.figures, name, inv.scenario.peers.length === 0);
       if (capped) failure = { code: BenchCodes.HARD_CAP, message: `stopped at the hard cap of ${inv.capMs / 1000} s; figures are partial` };
     }
   } catch (err) {

@@ -3,10 +3,11 @@
  * its name then leaves the "not yet available" list of registry.ts by itself.
  */
 import type { Scenario } from '../scenario.js';
+import { credentialsScenario } from './credentials.js';
 import { hashingScenario } from './hashing.js';
 import { runtimeScenario } from './runtime.js';
 import { selftestScenario } from './selftest.js';
 
 export function builtinScenarios(): Scenario[] {
-  return [selftestScenario, runtimeScenario, hashingScenario];
+  return [selftestScenario, runtimeScenario, hashingScenario, credentialsScenario];
 }

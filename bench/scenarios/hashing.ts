@@ -31,6 +31,6 @@ export const hashingScenario: Scenario = {
       parallelism: 1,
       progress: (line) => ctx.progress.note(line),
     });
-    return { figures: { scenario: 'hashing', ...figures }, errors };
+    return { figures: { ...figures }, errors };
   },
 };

@@ -28,6 +28,6 @@ export const runtimeScenario: Scenario = {
       rounds: ctx.options.number('runs'),
       progress: (line) => ctx.progress.note(line),
     });
-    return { figures: { scenario: 'runtime', ...figures }, errors: 0 };
+    return { figures: { ...figures }, errors: 0 };
   },
 };

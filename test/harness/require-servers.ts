@@ -1,8 +1,2 @@
-/**
- * Whether the real servers of the integration tests (nats-server, PostgreSQL, MariaDB) must be
- * present. CI sets FLEETGATE_REQUIRE_SERVERS=1: a missing binary is then a failure; elsewhere
- * the test is skipped with a message saying what to install. The one place this variable is read.
- */
-export function serversRequired(): boolean {
-  return process.env['FLEETGATE_REQUIRE_SERVERS'] === '1';
-}
+/** See bench/servers/require-servers.ts, the one place FLEETGATE_REQUIRE_SERVERS is read. */
+export { serversRequired } from '../../bench/servers/index.js';
