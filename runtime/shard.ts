@@ -8,26 +8,15 @@
  * Mailboxes are flat arrays of (message, reply) pairs with a moving head, bounded by the
  * kind's capacity: a full mailbox refuses the message (ERR_MAILBOX_FULL) instead of growing.
  */
-import type { Actor, ActorContext, ActorKind, ActorRef } from './actor.js';
+import type { Actor, ActorKind, ActorRef } from './actor.js';
 import { DeactivationReason } from './actor.js';
+import { Cell, Status, type CellHost, type KindEntry, type ReplySink } from './cell.js';
 import type { Clock, TimerHandle } from './clock.js';
-import { RuntimeCodes, RuntimeError, toWireError, type WireError } from './errors.js';
+import { RuntimeCodes, RuntimeError, toWireError } from './errors.js';
 import type { Logger } from './log.js';
 import type { RuntimeSettings } from './messages.js';
 
-/** Where the answer to a message goes: nowhere (tell), a local promise, or another thread. */
-export interface ReplySink {
-  ok(value: unknown): void;
-  err(error: WireError): void;
-}
-
-const enum Status {
-  Activating,
-  Idle,
-  Scheduled,
-  Running,
-  Deactivating,
-}
+export type { ReplySink } from './cell.js';
 
 /** Counters read by the metrics collector at scrape time, never per message through prom-client. */
 export interface ShardCounters {
@@ -40,77 +29,7 @@ export interface ShardCounters {
   droppedTells: number;
 }
 
-interface KindEntry {
-  kind: ActorKind;
-  cells: Map<string, Cell>;
-  idleMs: number;
-  capacity: number;
-}
 
-/** One activation. It is also the actor's context: one object per actor instead of two. */
-class Cell implements ActorContext {
-  actor: Actor | null = null;
-  /** Pairs of (message, ReplySink | null) from `head` on. */
-  q: unknown[] | null = null;
-  head = 0;
-  status: Status = Status.Activating;
-  lastActive = 0;
-  timers: Map<string, TimerHandle> | null = null;
-  passivateAfter = false;
-
-  constructor(
-    readonly entry: KindEntry,
-    readonly key: string,
-    readonly host: Shard,
-  ) {}
-
-  get kind(): string {
-    return this.entry.kind.name;
-  }
-  get shardId(): number {
-    return this.host.shardId;
-  }
-  get clock(): Clock {
-    return this.host.clock;
-  }
-  get log(): Logger {
-    return this.host.log;
-  }
-  get deps(): Readonly<Record<string, unknown>> {
-    return this.host.deps;
-  }
-  get depth(): number {
-    return this.q === null ? 0 : (this.q.length - this.head) >> 1;
-  }
-  tell(kind: string, key: string, message: unknown): void {
-    this.host.ref.tell(kind, key, message);
-  }
-  ask<R = unknown>(kind: string, key: string, message: unknown, timeoutMs?: number): Promise<R> {
-    return this.host.ref.ask<R>(kind, key, message, timeoutMs);
-  }
-  setTimer(name: string, ms: number, message: unknown): void {
-    this.cancelTimer(name);
-    const timers = (this.timers ??= new Map());
-    timers.set(
-      name,
-      this.host.clock.setTimeout(() => {
-        timers.delete(name);
-        // A timer message is a tell to self; a full mailbox drops it (counted), as any tell.
-        if (this.host.cellOf(this.entry, this.key) === this) this.host.enqueue(this, message, null);
-      }, ms),
-    );
-  }
-  cancelTimer(name: string): void {
-    const t = this.timers?.get(name);
-    if (t) {
-      this.host.clock.clearTimeout(t);
-      this.timers!.delete(name);
-    }
-  }
-  passivate(): void {
-    this.passivateAfter = true;
-  }
-}
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
   return v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function';
@@ -121,7 +40,7 @@ const PER_CELL_SLICE = 64;
 /** Activations one idle sweep step visits before it yields the event loop. */
 const SWEEP_STEP = 20_000;
 
-export class Shard {
+export class Shard implements CellHost {
   readonly counters: ShardCounters = {
     messages: 0,
     activations: 0,
