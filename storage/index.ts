@@ -14,6 +14,10 @@ export type {
   BackendKind,
   ClientCredentialRepository,
   EndpointTokenRepository,
+  OAuthClientRepository,
+  RevokedTokenRepository,
+  ServiceAccountRepository,
+  SigningKeyRepository,
   StorageBackend,
 } from './repositories.js';
 export type {
@@ -22,12 +26,22 @@ export type {
   CredentialState,
   EndpointToken,
   EndpointTokenPatch,
+  ClientSecret,
   ListOptions,
+  NewClientSecret,
+  OAuthAuthMethod,
+  OAuthClient,
+  OAuthClientPatch,
   Page,
+  SecretRotation,
+  SecretSlot,
+  ServiceAccount,
+  SigningKey,
 } from './types.js';
-export { CREDENTIAL_STATES } from './types.js';
+export { CREDENTIAL_STATES, OAUTH_AUTH_METHODS, SECRET_SLOTS } from './types.js';
 export { StorageCodes, StorageError, type StorageCode } from './errors.js';
 export { Limits } from './validate.js';
+export { OAuthLimits } from './validate-oauth.js';
 export { remoteBackend, serveStorage, type RemoteBackendOptions } from './remote.js';
 
 /**

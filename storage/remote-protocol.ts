@@ -14,9 +14,24 @@
  * the main thread.
  */
 import type { WireError } from '../runtime/errors.js';
-import type { BackendKind, ClientCredentialRepository, EndpointTokenRepository } from './repositories.js';
+import type {
+  BackendKind,
+  ClientCredentialRepository,
+  EndpointTokenRepository,
+  OAuthClientRepository,
+  RevokedTokenRepository,
+  ServiceAccountRepository,
+  SigningKeyRepository,
+} from './repositories.js';
 
-export type StorageRepo = 'clientCredentials' | 'endpointTokens' | 'backend';
+export type StorageRepo =
+  | 'clientCredentials'
+  | 'endpointTokens'
+  | 'oauthClients'
+  | 'serviceAccounts'
+  | 'revokedTokens'
+  | 'signingKeys'
+  | 'backend';
 
 export interface StorageRequest {
   /** Correlation id, unique per port. */
@@ -40,10 +55,18 @@ export type FromStorageHub = { t: 'hello'; kind: BackendKind } | { t: 'replies';
 export const REMOTE_METHODS = {
   clientCredentials: ['create', 'getById', 'getByUsername', 'list', 'update', 'delete'],
   endpointTokens: ['create', 'createMany', 'getByLookup', 'getById', 'listByEndpoint', 'update', 'delete', 'deleteByEndpoint'],
+  oauthClients: ['create', 'get', 'list', 'update', 'delete', 'secrets', 'setSecret', 'rotateSecret', 'deleteSecret'],
+  serviceAccounts: ['upsert', 'get', 'getByClient', 'list', 'linkClient', 'unlinkClient', 'delete'],
+  revokedTokens: ['revoke', 'isRevoked', 'purgeExpired'],
+  signingKeys: ['add', 'list', 'retire', 'deleteRetiredBefore'],
   backend: ['health'],
 } as const satisfies {
   clientCredentials: readonly (keyof ClientCredentialRepository)[];
   endpointTokens: readonly (keyof EndpointTokenRepository)[];
+  oauthClients: readonly (keyof OAuthClientRepository)[];
+  serviceAccounts: readonly (keyof ServiceAccountRepository)[];
+  revokedTokens: readonly (keyof RevokedTokenRepository)[];
+  signingKeys: readonly (keyof SigningKeyRepository)[];
   backend: readonly ['health'];
 };
 
@@ -51,6 +74,10 @@ type Missing<T, L extends readonly unknown[]> = Exclude<keyof T, L[number]>;
 type AssertNone<T extends never> = T;
 type AllCredentialMethodsListed = AssertNone<Missing<ClientCredentialRepository, typeof REMOTE_METHODS.clientCredentials>>;
 type AllTokenMethodsListed = AssertNone<Missing<EndpointTokenRepository, typeof REMOTE_METHODS.endpointTokens>>;
+type AllOAuthClientMethodsListed = AssertNone<Missing<OAuthClientRepository, typeof REMOTE_METHODS.oauthClients>>;
+type AllServiceAccountMethodsListed = AssertNone<Missing<ServiceAccountRepository, typeof REMOTE_METHODS.serviceAccounts>>;
+type AllRevokedTokenMethodsListed = AssertNone<Missing<RevokedTokenRepository, typeof REMOTE_METHODS.revokedTokens>>;
+type AllSigningKeyMethodsListed = AssertNone<Missing<SigningKeyRepository, typeof REMOTE_METHODS.signingKeys>>;
 
 /** Default deadline of one remote storage call. */
 export const DEFAULT_STORAGE_TIMEOUT_MS = 30_000;

@@ -23,11 +23,24 @@ import {
   type StorageRequest,
   type ToStorageHub,
 } from './remote-protocol.js';
-import type { BackendKind, ClientCredentialRepository, EndpointTokenRepository, StorageBackend } from './repositories.js';
+import type {
+  BackendKind,
+  ClientCredentialRepository,
+  EndpointTokenRepository,
+  OAuthClientRepository,
+  RevokedTokenRepository,
+  ServiceAccountRepository,
+  SigningKeyRepository,
+  StorageBackend,
+} from './repositories.js';
 
 const ALLOWED: Readonly<Record<StorageRepo, ReadonlySet<string>>> = {
   clientCredentials: new Set(REMOTE_METHODS.clientCredentials),
   endpointTokens: new Set(REMOTE_METHODS.endpointTokens),
+  oauthClients: new Set(REMOTE_METHODS.oauthClients),
+  serviceAccounts: new Set(REMOTE_METHODS.serviceAccounts),
+  revokedTokens: new Set(REMOTE_METHODS.revokedTokens),
+  signingKeys: new Set(REMOTE_METHODS.signingKeys),
   backend: new Set(REMOTE_METHODS.backend),
 };
 
@@ -36,7 +49,8 @@ type Method = (...args: unknown[]) => Promise<unknown>;
 /** Runs one request on the real backend, if and only if its method is on the allow-list. */
 function dispatch(backend: StorageBackend, req: StorageRequest): Promise<unknown> {
   const repo = req.repo;
-  const names = repo === 'clientCredentials' || repo === 'endpointTokens' || repo === 'backend' ? ALLOWED[repo] : undefined;
+  // An own-property check: a repo name such as 'toString' or '__proto__' is not a repository.
+  const names = typeof repo === 'string' && Object.hasOwn(ALLOWED, repo) ? ALLOWED[repo] : undefined;
   if (names === undefined || typeof req.method !== 'string' || !names.has(req.method)) {
     return Promise.reject(invalidArgument(`storage hub: ${String(repo)}.${String(req.method)} is not a remote storage method`));
   }
@@ -247,6 +261,10 @@ export function remoteBackend(port: MessagePort, opts: RemoteBackendOptions = {}
     kind,
     clientCredentials: proxy<ClientCredentialRepository>('clientCredentials', REMOTE_METHODS.clientCredentials),
     endpointTokens: proxy<EndpointTokenRepository>('endpointTokens', REMOTE_METHODS.endpointTokens),
+    oauthClients: proxy<OAuthClientRepository>('oauthClients', REMOTE_METHODS.oauthClients),
+    serviceAccounts: proxy<ServiceAccountRepository>('serviceAccounts', REMOTE_METHODS.serviceAccounts),
+    revokedTokens: proxy<RevokedTokenRepository>('revokedTokens', REMOTE_METHODS.revokedTokens),
+    signingKeys: proxy<SigningKeyRepository>('signingKeys', REMOTE_METHODS.signingKeys),
     migrate: () => (state === 'open' ? Promise.resolve() : Promise.reject(unavailable('the remote storage backend is closed'))),
     health: () => call('backend', 'health', []).then(() => undefined),
     close() {

@@ -26,7 +26,7 @@ export function int(row: Row, column: string): number {
   return n;
 }
 
-function nullableInt(row: Row, column: string): number | null {
+export function nullableInt(row: Row, column: string): number | null {
   return row[column] === null ? null : int(row, column);
 }
 

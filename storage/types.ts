@@ -57,3 +57,90 @@ export interface EndpointTokenPatch {
   lastUsedAt?: number | null;
   updatedAt: number;
 }
+
+// ---- The authorization server's domains (OAuth 2.0 client credentials, RFC 6749 4.4) ----
+
+export type OAuthAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+
+export const OAUTH_AUTH_METHODS: readonly OAuthAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
+
+/** A confidential client. `clientId` is unique across ALL tenants (seed 003: "unique across all clients"). */
+export interface OAuthClient {
+  clientId: string;
+  tenantId: string;
+  name: string;
+  authMethod: OAuthAuthMethod;
+  accessTokenTtlMinutes: number;
+  scopes: string[];
+  /** Public keys (a JWK Set) for private_key_jwt (RFC 7523); null for the secret methods. */
+  jwks: Record<string, unknown> | null;
+  /** Created from the seed file (which never updates an existing client). */
+  seeded: boolean;
+  version: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Fields an update may change; `undefined` leaves a field as it is, `jwks: null` clears it. */
+export interface OAuthClientPatch {
+  name?: string;
+  authMethod?: OAuthAuthMethod;
+  accessTokenTtlMinutes?: number;
+  scopes?: string[];
+  jwks?: Record<string, unknown> | null;
+  updatedAt: number;
+}
+
+export type SecretSlot = 'current' | 'previous';
+
+export const SECRET_SLOTS: readonly SecretSlot[] = ['current', 'previous'];
+
+/** A client secret as stored: only its hash (argon2 PHC or bcrypt), never the plaintext. */
+export interface ClientSecret {
+  clientId: string;
+  slot: SecretSlot;
+  secretHash: string;
+  createdAt: number;
+  expiresAt: number | null;
+}
+
+/** A new current secret. `createdAt` is also the client's new `updatedAt`. */
+export interface NewClientSecret {
+  secretHash: string;
+  createdAt: number;
+  expiresAt: number | null;
+}
+
+/** A rotation: the current secret becomes the previous one, valid until `previousExpiresAt`. */
+export interface SecretRotation extends NewClientSecret {
+  previousExpiresAt: number | null;
+}
+
+/** The identity a client's tokens carry (seed 003 "Linking a service account"). */
+export interface ServiceAccount {
+  id: string;
+  tenantId: string;
+  name: string;
+  description: string | null;
+  active: boolean;
+  /** At most one account per client: unique when not null. */
+  clientId: string | null;
+  roles: string[];
+  permissions: string[];
+  groups: string[];
+  attributes: Record<string, unknown>;
+  version: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** A JWT signing key. The private JWK is encrypted by the caller: storage never sees it clear. */
+export interface SigningKey {
+  kid: string;
+  alg: string;
+  publicJwk: Record<string, unknown>;
+  privateJwkEncrypted: string;
+  createdAt: number;
+  activatesAt: number;
+  retiresAt: number | null;
+}

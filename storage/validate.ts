@@ -37,13 +37,13 @@ export function checkKey(field: string, v: unknown, max: number = Limits.id): vo
   }
 }
 
-function checkEpoch(field: string, v: unknown): void {
+export function checkEpoch(field: string, v: unknown): void {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
     throw invalidArgument(`${field} must be a non-negative integer of epoch milliseconds`);
   }
 }
 
-function checkNullableEpoch(field: string, v: unknown): void {
+export function checkNullableEpoch(field: string, v: unknown): void {
   if (v !== null) checkEpoch(field, v);
 }
 
@@ -59,7 +59,7 @@ function checkState(field: string, v: unknown): asserts v is CredentialState {
   }
 }
 
-function checkSecretHash(v: unknown): void {
+export function checkSecretHash(v: unknown): void {
   if (typeof v !== 'string' || v.length > Limits.secretHash || !SECRET_HASH.test(v)) {
     throw invalidArgument(`secretHash must be an argon2 PHC or bcrypt string of at most ${Limits.secretHash} characters`);
   }

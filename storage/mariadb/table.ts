@@ -94,6 +94,36 @@ export class MariaTable<T> {
     return rows.map((r) => this.#spec.toRecord(r));
   }
 
+  /**
+   * Compare-and-set by the key alone (globally unique keys): the new row, or null on a miss.
+   * Run it inside a transaction: the UPDATE's row lock makes the SELECT read this write.
+   */
+  async casByKey(tx: MariaQueryable, id: string, expectedVersion: number, set: Array<[string, unknown]>): Promise<T | null> {
+    const assignments = set.map(([column]) => `${column} = ?`);
+    const { affectedRows } = await tx.exec(
+      `UPDATE ${this.#spec.table} SET ${assignments.join(', ')}, version = version + 1 WHERE ${this.#spec.key} = ? AND version = ?`,
+      [...set.map(([, v]) => v), id, expectedVersion],
+    );
+    if (affectedRows !== 1) return null;
+    return this.findOne(tx, `${this.#spec.key} = ?`, [id]);
+  }
+
+  async versionByKey(db: MariaQueryable, id: string): Promise<number | null> {
+    const [row] = await db.rows(`SELECT version FROM ${this.#spec.table} WHERE ${this.#spec.key} = ?`, [id]);
+    return row === undefined ? null : int(row, 'version');
+  }
+
+  async deleteByKey(db: MariaQueryable, id: string, expectedVersion?: number): Promise<T> {
+    const versioned = expectedVersion !== undefined;
+    const rows = await db.rows(
+      `DELETE FROM ${this.#spec.table} WHERE ${this.#spec.key} = ?${versioned ? ' AND version = ?' : ''} RETURNING ${this.#cols}`,
+      versioned ? [id, expectedVersion] : [id],
+    );
+    if (rows[0] !== undefined) return this.#spec.toRecord(rows[0]);
+    if (!versioned) throw notFound(this.#spec.what);
+    return casMiss(this.#spec.what, () => this.versionByKey(db, id));
+  }
+
   async #version(db: MariaQueryable, tenantId: string, id: string): Promise<number | null> {
     const [row] = await db.rows(`SELECT version FROM ${this.#spec.table} WHERE tenant_id = ? AND ${this.#spec.key} = ?`, [tenantId, id]);
     return row === undefined ? null : int(row, 'version');

@@ -102,6 +102,34 @@ export class PgTable<T> {
     return rows.map((r) => this.#spec.toRecord(r));
   }
 
+  /** Compare-and-set by the key alone (globally unique keys): the new row, or null on a miss. */
+  async casByKey(db: SqlQueryable, id: string, expectedVersion: number, set: Array<[string, unknown]>): Promise<T | null> {
+    const assignments = set.map(([column], i) => `${column} = $${i + 3}`);
+    const { rows } = await db.query(
+      `UPDATE ${this.#spec.table} SET ${assignments.join(', ')}, version = version + 1
+        WHERE ${this.#spec.key} = $1 AND version = $2 RETURNING ${this.#spec.columns.join(', ')}`,
+      [id, expectedVersion, ...set.map(([, v]) => v)],
+    );
+    return rows[0] === undefined ? null : this.#spec.toRecord(rows[0]);
+  }
+
+  async versionByKey(db: SqlQueryable, id: string): Promise<number | null> {
+    const { rows } = await db.query(`SELECT version FROM ${this.#spec.table} WHERE ${this.#spec.key} = $1`, [id]);
+    return rows[0] === undefined ? null : int(rows[0], 'version');
+  }
+
+  async deleteByKey(db: SqlQueryable, id: string, expectedVersion?: number): Promise<T> {
+    const versioned = expectedVersion !== undefined;
+    const { rows } = await db.query(
+      `DELETE FROM ${this.#spec.table} WHERE ${this.#spec.key} = $1${versioned ? ' AND version = $2' : ''}
+        RETURNING ${this.#spec.columns.join(', ')}`,
+      versioned ? [id, expectedVersion] : [id],
+    );
+    if (rows[0] !== undefined) return this.#spec.toRecord(rows[0]);
+    if (!versioned) throw notFound(this.#spec.what);
+    return casMiss(this.#spec.what, () => this.versionByKey(db, id));
+  }
+
   async #version(db: SqlQueryable, tenantId: string, id: string): Promise<number | null> {
     const { rows } = await db.query(`SELECT version FROM ${this.#spec.table} WHERE tenant_id = $1 AND ${this.#spec.key} = $2`, [tenantId, id]);
     return rows[0] === undefined ? null : int(rows[0], 'version');

@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { setLogLevel } from '../../runtime/log.js';
 import { StorageCodes, type StorageBackend } from '../../storage/index.js';
 import { clientCredentialContract } from './contract-credentials.js';
+import { oauthContract } from './contract-oauth.js';
 import { endpointTokenContract } from './contract-tokens.js';
 import { credential, rejectsWithCode, token, uniq } from './fixtures.js';
 
@@ -36,6 +37,7 @@ export function runStorageContract(name: string, open: () => Promise<StorageBack
 
     clientCredentialContract(backend);
     endpointTokenContract(backend);
+    oauthContract(backend);
 
     describe('lifecycle', () => {
       test('migrate() again, sequentially or concurrently, is a no-op that keeps the data', async () => {

@@ -1,7 +1,14 @@
 /** Records and assertions shared by the storage contract suites. */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { StorageError, type ClientCredential, type EndpointToken } from '../../storage/index.js';
+import {
+  StorageError,
+  type ClientCredential,
+  type EndpointToken,
+  type OAuthClient,
+  type ServiceAccount,
+  type SigningKey,
+} from '../../storage/index.js';
 
 // Every test works in its own tenant / endpoint, so tests never see each other's rows and
 // the suite can run against a database that earlier runs left data in.
@@ -50,6 +57,55 @@ export function token(tenantId: string, endpointId: string, n: number, over: Par
     createdAt: T0 + n,
     updatedAt: T0 + n,
     lastUsedAt: null,
+    ...over,
+  };
+}
+
+export function oauthClient(tenantId: string, n: number, over: Partial<OAuthClient> = {}): OAuthClient {
+  return {
+    clientId: `${tenantId}-oc${String(n).padStart(3, '0')}`,
+    tenantId,
+    name: `Confidential Client: ${n}`,
+    authMethod: 'client_secret_basic',
+    accessTokenTtlMinutes: 30,
+    scopes: ['read', 'write'],
+    jwks: null,
+    seeded: false,
+    version: 1,
+    createdAt: T0 + n,
+    updatedAt: T0 + n,
+    ...over,
+  };
+}
+
+export function serviceAccount(tenantId: string, n: number, over: Partial<ServiceAccount> = {}): ServiceAccount {
+  return {
+    id: `${tenantId}-sa${String(n).padStart(3, '0')}`,
+    tenantId,
+    name: `svc-${n}`,
+    description: `Service account ${n}`,
+    active: true,
+    clientId: null,
+    roles: ['USER'],
+    permissions: [],
+    groups: [],
+    attributes: {},
+    version: 1,
+    createdAt: T0 + n,
+    updatedAt: T0 + n,
+    ...over,
+  };
+}
+
+export function signingKey(prefix: string, n: number, over: Partial<SigningKey> = {}): SigningKey {
+  return {
+    kid: `${prefix}-k${n}`,
+    alg: 'ES256',
+    publicJwk: { kty: 'EC', crv: 'P-256', x: `x${n}`, y: `y${n}`, kid: `${prefix}-k${n}` },
+    privateJwkEncrypted: `eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..iv${n}.ct${n}.tag${n}`,
+    createdAt: T0 + n,
+    activatesAt: T0 + n,
+    retiresAt: null,
     ...over,
   };
 }

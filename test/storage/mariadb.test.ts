@@ -36,7 +36,8 @@ describe('mariadb backend', { skip: skip ?? false }, () => {
       database: u.pathname.slice(1),
     });
     try {
-      await conn.query('DROP TABLE IF EXISTS client_credentials, endpoint_tokens, fleetgate_migrations');
+      await conn.query(`DROP TABLE IF EXISTS client_credentials, endpoint_tokens, oauth_client_secrets, oauth_clients,
+        service_accounts, revoked_tokens, signing_keys, fleetgate_migrations`);
       await Promise.all([a.migrate(), b.migrate()]);
       const rows: unknown = await conn.query('SELECT id, name FROM fleetgate_migrations ORDER BY id');
       assert.deepEqual(
@@ -44,6 +45,10 @@ describe('mariadb backend', { skip: skip ?? false }, () => {
         [
           { id: 1, name: 'client_credentials' },
           { id: 2, name: 'endpoint_tokens' },
+          { id: 3, name: 'oauth_clients' },
+          { id: 4, name: 'service_accounts' },
+          { id: 5, name: 'revoked_tokens' },
+          { id: 6, name: 'signing_keys' },
         ],
       );
     } finally {

@@ -32,12 +32,17 @@ describe('postgres backend', { skip: skip ?? false }, () => {
     await client.connect();
     try {
       // Start from an empty schema so both really race for the first migration.
-      await client.query('DROP TABLE IF EXISTS client_credentials, endpoint_tokens, fleetgate_migrations');
+      await client.query(`DROP TABLE IF EXISTS client_credentials, endpoint_tokens, oauth_client_secrets, oauth_clients,
+        service_accounts, revoked_tokens, signing_keys, fleetgate_migrations`);
       await Promise.all([a.migrate(), b.migrate()]);
       const { rows } = await client.query<{ id: number; name: string }>('SELECT id, name FROM fleetgate_migrations ORDER BY id');
       assert.deepEqual(rows, [
         { id: 1, name: 'client_credentials' },
         { id: 2, name: 'endpoint_tokens' },
+        { id: 3, name: 'oauth_clients' },
+        { id: 4, name: 'service_accounts' },
+        { id: 5, name: 'revoked_tokens' },
+        { id: 6, name: 'signing_keys' },
       ]);
     } finally {
       await client.end();

@@ -68,10 +68,15 @@ describe('remote storage backend', () => {
       { id: 5, repo: 'toString', method: 'call', args: [] },
       { id: 6, repo: 'endpointTokens', method: 'getById', args: 'not an array' },
       { id: 7, repo: 'clientCredentials', method: 'getById', args: [tenant, 'nobody'] },
+      { id: 8, repo: 'oauthClients', method: 'get', args: [`${tenant}-nobody`] },
+      { id: 9, repo: 'serviceAccounts', method: 'getByClient', args: [`${tenant}-nobody`] },
+      { id: 10, repo: 'revokedTokens', method: 'isRevoked', args: [`${tenant}-jti`] },
+      { id: 11, repo: 'signingKeys', method: 'constructor', args: [] },
+      { id: 12, repo: '__proto__', method: 'toString', args: [] },
     ]);
     const replies = (): { id: number }[] =>
       answers.flatMap((a) => ((a as { t: string }).t === 'replies' ? (a as { replies: { id: number }[] }).replies : []));
-    while (replies().length < 7) await once(port, 'message');
+    while (replies().length < 12) await once(port, 'message');
     assert.deepEqual(answers[0], { t: 'hello', kind: 'pglite' });
     const byId = replies().sort((a, b) => a.id - b.id);
     const refused = (what: string): object => ({
@@ -86,6 +91,11 @@ describe('remote storage backend', () => {
       { id: 5, ...refused('toString.call') },
       { id: 6, ok: false, error: { code: StorageCodes.INVALID_ARGUMENT, message: 'storage hub: the arguments of endpointTokens.getById are not an array' } },
       { id: 7, ok: true, value: null },
+      { id: 8, ok: true, value: null },
+      { id: 9, ok: true, value: null },
+      { id: 10, ok: true, value: false },
+      { id: 11, ...refused('signingKeys.constructor') },
+      { id: 12, ...refused('__proto__.toString') },
     ]);
     port.close();
     await once(hubPort, 'close');
