@@ -64,6 +64,9 @@ async function main(): Promise<void> {
   // Wall clock only to agree on the start line across threads; all timing is performance.now().
   const startMs = performance.now() + (startAtEpochMs - Date.now());
   await new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, startMs - performance.now())));
+  // Timers may fire up to a millisecond early against performance.now(): a call issued before the
+  // start line would count as warm-up, and a --count run would then issue more than its count.
+  while (performance.now() < startMs) await new Promise<void>((resolve) => setImmediate(resolve));
 
   const totals = await runLoop(gen, init.plan, {
     now: () => performance.now(),
