@@ -363,10 +363,7 @@ export class Shard implements CellHost {
         this.#sweepIter = null;
         continue;
       }
-      const cell = r.value;
-      if (cell.status === Status.Idle && now - cell.lastActive >= cell.entry.idleMs) {
-        void this.#deactivate(cell, DeactivationReason.IDLE);
-      }
+      this.#sweepCell(r.value, now);
       if (++visited >= SWEEP_STEP) {
         setImmediate(this.#sweepStep);
         return;
@@ -382,18 +379,14 @@ export class Shard implements CellHost {
       this.clock.clearTimeout(this.#sweepTimer);
       this.#sweepTimer = null;
     }
-    this.#sweepKinds = this.#kinds.values();
-    this.#sweepIter = null;
     const now = this.clock.now();
-    for (const entry of this.#kinds.values()) {
-      for (const cell of entry.cells.values()) {
-        if (cell.status === Status.Idle && now - cell.lastActive >= entry.idleMs) {
-          void this.#deactivate(cell, DeactivationReason.IDLE);
-        }
-      }
-    }
-    this.#sweepKinds = null;
+    for (const entry of this.#kinds.values()) for (const cell of entry.cells.values()) this.#sweepCell(cell, now);
     this.#armSweep();
+  }
+
+  /** Passivates the activation if it has been idle for its kind's idle time. */
+  #sweepCell(cell: Cell, now: number): void {
+    if (cell.status === Status.Idle && now - cell.lastActive >= cell.entry.idleMs) void this.#deactivate(cell, DeactivationReason.IDLE);
   }
 
   // ---- observation and shutdown ----

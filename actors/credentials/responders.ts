@@ -7,7 +7,6 @@
  * handled once per deployment however many shards and replicas listen. A request that cannot be
  * decided (storage down, mailbox full, timeout) is answered 503: never "valid" by default.
  */
-import { randomUUID } from 'node:crypto';
 import type { ActorRef, Logger, Service } from '../../runtime/index.js';
 import { isWireError } from '../../runtime/index.js';
 import type { CredentialState } from '../../storage/index.js';
@@ -121,7 +120,7 @@ export function credentialResponders(bus: Bus, service: CredentialService, actor
         else actors.tell(ENDPOINT_TOKEN, tokenKey(n.appName, n.lookupHash), { t: 'invalidate' });
         return null;
       });
-      log.debug({ correlation: randomUUID() }, 'credential responders subscribed');
+      log.debug({ ccm: names.ccmInstance, cm: names.cmInstance }, 'credential responders subscribed');
     },
     stop() {
       for (const s of subs.splice(0)) s.unsubscribe();
