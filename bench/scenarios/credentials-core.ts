@@ -44,6 +44,9 @@ export interface CredentialsBenchEnv {
   /** The framework's worker pool (ctx.runLoad) with the common plan (ctx.plan). */
   runLoad(spec: LoadSpec<TransitionParams>): Promise<LoadResult>;
   plan: LoadPlan;
+  /** Samples the platform's /metrics (ctx.sampleServer: the result's `server`) until the returned
+   *  function is called, before the platform stops. */
+  sampleMetrics(metricsUrl: string): () => Promise<unknown>;
 }
 
 export interface CredentialsBenchResult {
@@ -76,6 +79,7 @@ export async function runCredentialsBench(o: CredentialsBenchOptions, env: Crede
   say(`starting fleetgate: ${o.shards} shards, ${o.threads} hashing threads, argon2id m=${o.memoryCost} KiB t=${o.timeCost}, storage ${o.backend}, bus ${o.bus}`);
   const bp = await startBenchPlatform({ ...o, hashingThreads: o.threads, say });
   const { cluster, bus } = bp.platform;
+  const stopSampling = env.sampleMetrics(`http://127.0.0.1:${bp.platform.management.port}/metrics`);
   try {
     // ---- 1. bulk provisioning ----
     const tokens: Token[] = [];
@@ -220,6 +224,7 @@ export async function runCredentialsBench(o: CredentialsBenchOptions, env: Crede
     if (typeof figures['cachedAuthPerSec'] === 'number') figures['cachedAuthTargetMet'] = figures['cachedAuthPerSec'] >= TARGETS.cachedAuthPerSec;
     return { figures, errors: tally.total, errorsByCode: tally.byCode, histograms };
   } finally {
+    await stopSampling();
     say('stopping fleetgate');
     await bp.stop();
   }

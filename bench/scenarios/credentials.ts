@@ -53,7 +53,23 @@ export const credentialsScenario: Scenario = {
         memoryCost: o.number('memory-cost'),
         timeCost: o.number('time-cost'),
       },
-      { say: (line) => ctx.progress.note(line), signal: ctx.signal, runLoad: (spec) => ctx.runLoad(spec), plan: ctx.plan },
+      {
+        say: (line) => ctx.progress.note(line),
+        signal: ctx.signal,
+        runLoad: (spec) => ctx.runLoad(spec),
+        plan: ctx.plan,
+        sampleMetrics: (metricsUrl) => {
+          const sampler = ctx.sampleServer({
+            metricsUrl,
+            series: [
+              { name: 'fleetgate_event_loop_delay_seconds', aggregate: 'max' },
+              { name: 'fleetgate_mailbox_depth', aggregate: 'sum' },
+              { name: 'fleetgate_hashing_queue_depth', aggregate: 'max' },
+            ],
+          });
+          return () => sampler.stop();
+        },
+      },
     );
     return r;
   },
