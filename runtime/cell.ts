@@ -88,7 +88,7 @@ export class Cell implements ActorContext {
       name,
       this.host.clock.setTimeout(() => {
         timers.delete(name);
-        // A timer message is a tell to self; a full mailbox drops it (counted), as any tell.
+        // A timer message is a tell to self; a full mailbox drops it (counted), like every tell.
         if (this.host.cellOf(this.entry, this.key) === this) this.host.enqueue(this, message, null);
       }, ms),
     );

@@ -39,7 +39,7 @@ export interface ClientCredentialRepository {
 export interface EndpointTokenRepository {
   /** ERR_DUPLICATE when the token id or (appName, lookupHash) is taken. */
   create(t: EndpointToken): Promise<EndpointToken>;
-  /** All or nothing, in one transaction: any duplicate is ERR_DUPLICATE and nothing is written. */
+  /** All or nothing, in one transaction: a single duplicate is ERR_DUPLICATE and nothing is written. */
   createMany(ts: EndpointToken[]): Promise<void>;
   getByLookup(appName: string, lookupHash: string): Promise<EndpointToken | null>;
   getById(tenantId: string, tokenId: string): Promise<EndpointToken | null>;

@@ -4,7 +4,7 @@
  *
  * Keyed by an HMAC of (scope, id, secret) under a random per-process key, so that neither the
  * secret nor anything an attacker could test offline sits in memory. The value is the credential
- * *version* that was verified: any state change or new secret bumps the version in storage and
+ * *version* that was verified: every state change or new secret bumps the version in storage and
  * in the actor, and a cached entry for another version does not count. Bounded in entries and
  * in age (lru-cache).
  */

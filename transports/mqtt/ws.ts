@@ -105,7 +105,7 @@ class WsTransport implements Transport {
 
   received(message: ArrayBuffer, isBinary: boolean): void {
     if (!isBinary) {
-      // MQTT-6.0.0-1: any frame other than binary closes the connection.
+      // MQTT-6.0.0-1, a frame that is not binary closes the connection.
       this.#why = 'text frame';
       this.#ws.end(1003, 'MQTT needs binary frames');
       return;

@@ -1,5 +1,5 @@
 /**
- * DISCONNECT from the client. A normal one deletes the will (MQTT-3.14.4-3 in 3.1.1: any
+ * DISCONNECT from the client. A normal one deletes the will (MQTT-3.14.4-3 in 3.1.1, every
  * DISCONNECT; in 5.0: reason 0x00), 0x04 keeps it to be published. The server sends nothing
  * back and closes (MQTT 5.0 3.14.4).
  */
