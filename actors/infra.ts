@@ -1,7 +1,9 @@
 /**
  * The first module every shard loads: it opens what the other modules share on that shard, the
  * storage repositories and the bus, and provides them by name:
- *   'storage.clientCredentials', 'storage.endpointTokens'  (repositories)
+ *   'storage.clientCredentials', 'storage.endpointTokens',
+ *   'storage.oauthClients', 'storage.serviceAccounts',
+ *   'storage.revokedTokens', 'storage.signingKeys'          (repositories)
  *   'bus'                                                   (Bus)
  *   'http.routes'                                           (Route[] the HTTP module serves)
  *
@@ -31,6 +33,11 @@ export async function setup(host: ShardHost): Promise<void> {
   };
   host.provide('storage.clientCredentials', (await backend(cfg['storage.clientCredentials'])).clientCredentials);
   host.provide('storage.endpointTokens', (await backend(cfg['storage.endpointTokens'])).endpointTokens);
+  const oauth = await backend(cfg['storage.oauth']);
+  host.provide('storage.oauthClients', oauth.oauthClients);
+  host.provide('storage.serviceAccounts', oauth.serviceAccounts);
+  host.provide('storage.revokedTokens', oauth.revokedTokens);
+  host.provide('storage.signingKeys', oauth.signingKeys);
 
   let bus: Bus;
   if (cfg['bus.kind'] === 'nats') {

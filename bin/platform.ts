@@ -37,7 +37,7 @@ export function platformModules(): string[] {
 /** Rules that involve several keys, checked before anything starts. */
 function crossCheck(config: Config): void {
   const problems: string[] = [];
-  for (const key of ['storage.clientCredentials', 'storage.endpointTokens'] as const) {
+  for (const key of ['storage.clientCredentials', 'storage.endpointTokens', 'storage.oauth'] as const) {
     const where = config[key];
     if (where === 'postgres' && config['storage.postgres.url'] === null) {
       problems.push(`"${key}" is postgres, so "storage.postgres.url" (FLEETGATE_POSTGRES_URL) must be set`);
@@ -89,7 +89,7 @@ export async function startPlatform(config: Config, opts: { modules?: string[] }
   try {
     const hubs: Hub[] = [];
     // Storage: migrate every backend once, here; the embedded one is also served to the shards.
-    const wanted = new Set([config['storage.clientCredentials'], config['storage.endpointTokens']]);
+    const wanted = new Set([config['storage.clientCredentials'], config['storage.endpointTokens'], config['storage.oauth']]);
     for (const where of wanted) {
       const cfg: BackendConfig =
         where === 'embedded'

@@ -61,6 +61,7 @@ export const settings = {
 
   'storage.clientCredentials': oneOf({ env: 'FLEETGATE_CCM_STORAGE', default: 'embedded', values: ['embedded', 'postgres', 'mariadb'], doc: 'Where client credentials live' }),
   'storage.endpointTokens': oneOf({ env: 'FLEETGATE_CM_STORAGE', default: 'embedded', values: ['embedded', 'postgres', 'mariadb'], doc: 'Where endpoint tokens live' }),
+  'storage.oauth': oneOf({ env: 'FLEETGATE_OAUTH_STORAGE', default: 'embedded', values: ['embedded', 'postgres', 'mariadb'], doc: 'Where OAuth clients, service accounts, signing keys and revoked tokens live' }),
   'storage.postgres.url': optionalStr({ env: 'FLEETGATE_POSTGRES_URL', secret: true, pattern: /^postgres(ql)?:\/\//, patternText: 'a postgres:// URL', doc: 'PostgreSQL connection URL' }),
   'storage.mariadb.url': optionalStr({ env: 'FLEETGATE_MARIADB_URL', secret: true, pattern: /^mariadb:\/\//, patternText: 'a mariadb:// URL', doc: 'MariaDB connection URL' }),
   'storage.poolSize': int({ min: 1, max: 1000, default: 10, doc: 'Connections per shard to each database server' }),
