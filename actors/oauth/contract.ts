@@ -46,3 +46,32 @@ export interface OAuthClients {
    *  signature is verified against `jwks`, and for introspection). Null when unknown. */
   identity(clientId: string): Promise<ClientIdentity | null>;
 }
+
+export const OAUTH_VERIFIER = 'oauth.verifier';
+
+/** The claims of a fleetgate access token (RFC 9068 profile, plus the tenant and the linked
+ *  service account's roles, permissions and groups). */
+export interface AccessTokenClaims {
+  iss: string;
+  sub: string;
+  aud: string | string[];
+  exp: number;
+  iat: number;
+  nbf?: number;
+  jti: string;
+  client_id: string;
+  /** Space-separated granted scopes. */
+  scope: string;
+  tenant: string;
+  roles: string[];
+  permissions: string[];
+  groups: string[];
+}
+
+/** Verifies built-in access tokens: signature against the published keys, issuer (when
+ *  configured), audience, time, revocation. Rejects with a coded error (ERR_INVALID_TOKEN for
+ *  any token that must be refused; a storage/bus code when it cannot decide: callers fail
+ *  closed). Provided on every shard under OAUTH_VERIFIER by the token module. */
+export interface AccessTokenVerifier {
+  verify(jwt: string): Promise<AccessTokenClaims>;
+}

@@ -55,6 +55,7 @@ export const settings = {
   }),
   'ccm.instanceName': str({ default: 'ccm', pattern: /^[A-Za-z0-9_-]{1,64}$/, patternText: '1 to 64 characters of A-Z a-z 0-9 _ -', doc: 'Service instance name of the client credential service on the bus' }),
   'cm.instanceName': str({ default: 'cm', pattern: /^[A-Za-z0-9_-]{1,64}$/, patternText: '1 to 64 characters of A-Z a-z 0-9 _ -', doc: 'Service instance name of the endpoint token service on the bus' }),
+  'kpc.instanceName': str({ default: 'kpc', pattern: /^[A-Za-z0-9_-]{1,64}$/, patternText: '1 to 64 characters of A-Z a-z 0-9 _ -', doc: 'Service instance name of the front door (KPC) on the bus: extensions answer to kaa.v1.service.<name>.esp.ExtensionData' }),
 
   'bus.kind': oneOf({ env: 'FLEETGATE_BUS', default: 'inprocess', values: ['inprocess', 'nats'], doc: 'In-process bus (one node) or NATS (replicas)' }),
   'bus.nats.servers': str({ env: 'FLEETGATE_NATS_SERVERS', default: 'nats://127.0.0.1:4222', doc: 'Comma-separated NATS server URLs' }),
