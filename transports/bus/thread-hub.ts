@@ -194,7 +194,7 @@ export class BusHub implements Hub {
   #schedule(conn: Conn): void {
     if (!conn.scheduled) {
       conn.scheduled = true;
-      queueMicrotask(() => this.#send(conn));
+      setImmediate(() => this.#send(conn));
     }
   }
 

@@ -215,7 +215,9 @@ export class ThreadBus implements Bus {
     this.#outEntries++;
     if (!this.#scheduled) {
       this.#scheduled = true;
-      queueMicrotask(() => this.#sendNow());
+      // After this loop iteration's I/O callbacks, not after this one: the publishes of every
+      // socket read in the iteration share one postMessage (one per message cost ~10 us each).
+      setImmediate(() => this.#sendNow());
     }
   }
 

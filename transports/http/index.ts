@@ -5,7 +5,7 @@
 export { startHttpServer, httpService, ServerCodes } from './server.js';
 export type { HttpServer } from './server.js';
 export { httpDefaults } from './options.js';
-export type { HttpServerOptions } from './options.js';
+export type { HttpAttach, HttpServerOptions } from './options.js';
 export { json, noContent, problem, HttpCodes, defaultStatusForCode } from './responses.js';
 export { forwardedInfo, forwardedWith, fromTrustedProxy, ProxyTrust } from './proxy.js';
 export type { ForwardedInfo } from './proxy.js';

@@ -28,7 +28,14 @@ export interface HttpServerOptions {
   readonly log?: Logger;
   /** How long close() waits for requests in progress before dropping their connections. Default 10 s. */
   readonly closeGraceMs?: number;
+  /** Other protocols on the same uWS app (MQTT over WebSocket): each is called with the app before
+   *  it listens, and what it returns is stopped when the server closes, before the app is. */
+  readonly attach?: ReadonlyArray<HttpAttach>;
 }
+
+/** Adds handlers (e.g. `app.ws(...)`) to the server's uWS app. */
+export type HttpAttach = (app: UwsAppOf) => Promise<{ stop(): Promise<void> | void }>;
+type UwsAppOf = ReturnType<typeof import('../uws.js').uws.App>;
 
 export const httpDefaults = Object.freeze({
   maxBodyBytes: 1024 * 1024,
@@ -63,6 +70,7 @@ const KEYS = new Set([
   'authorize',
   'log',
   'closeGraceMs',
+  'attach',
 ]);
 const RENAMED: Readonly<Record<string, string>> = {
   trustProxy: 'trustedProxies',

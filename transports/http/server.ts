@@ -99,14 +99,29 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     return body;
   }
 
-  const listenSocket = await listen(app, o);
+  const attached: Array<{ stop(): Promise<void> | void }> = [];
+  try {
+    for (const a of options.attach ?? []) attached.push(await a(app));
+  } catch (err) {
+    for (const a of attached) await a.stop();
+    closeApp(app);
+    throw err;
+  }
+  const listenSocket = await listen(app, o).catch(async (err: unknown) => {
+    for (const a of attached) await a.stop();
+    throw err;
+  });
   const port = uws.us_socket_local_port(listenSocket);
   o.log.info({ host: o.host, port, build: uwsBuild(), routes: o.routes.length }, 'http server listening');
 
   let closed: Promise<void> | undefined;
   return {
     port,
-    close: () => (closed ??= shutdown(app, listenSocket, port, state, o)),
+    close: () =>
+      (closed ??= (async () => {
+        for (const a of attached) await a.stop();
+        await shutdown(app, listenSocket, port, state, o);
+      })()),
   };
 }
 
