@@ -2,15 +2,16 @@
  * The last module every shard loads: it serves, on the shared HTTP port, every route the modules
  * before it put in 'http.routes', plus the OpenAPI document of them all at /api/v1/openapi.json.
  *
- * Authorization of the admin APIs is a hook. Until fleetgate issues and checks its own bearer
- * tokens, `api.auth: trusted-header` is the one mode: fleetgate sits behind a gateway that has
- * authenticated the operator and says who it is with X-Fleetgate-Tenant and X-Fleetgate-Scopes
- * (space-separated). The route's permission must be among the scopes; the tenant comes from the
+ * Authorization of the admin APIs is a hook, chosen by `api.auth`. `bearer` (the default): the
+ * OAuth 2.0 bearer-token hook the auth module provides (actors/auth/bearer.ts). `trusted-header`,
+ * for gateway deployments: fleetgate sits behind a gateway that has authenticated the operator
+ * and says who it is with X-Fleetgate-Tenant and X-Fleetgate-Scopes (space-separated). The route's permission must be among the scopes; the tenant comes from the
  * header, never from the path or the body. The headers are believed only from the gateway's
  * addresses (`http.trustedProxies`): from anyone else they would let a caller name any tenant.
  */
 import type { ShardHost } from '../runtime/index.js';
-import { fromTrustedProxy, httpService, json, openApiDocument, problem, type AuthorizeHook, type Route } from '../transports/http/index.js';
+import { fromTrustedProxy, httpService, type HttpAttach, json, openApiDocument, problem, type AuthorizeHook, type Route } from '../transports/http/index.js';
+import { AUTHORIZE_HOOK } from './auth/bearer.js';
 import type { Principal } from './credentials/routes.js';
 import type { PlatformConfig } from './platform-config.js';
 
@@ -25,6 +26,11 @@ const STATUS_FOR_CODE: Record<string, number> = {
   ERR_BUS_CLOSED: 503,
   ERR_BUS_OVERLOADED: 503,
   ERR_HASHING_CLOSED: 503,
+  // OAuth client registry (actors/oauth/clients/errors.ts)
+  ERR_SECRET_EXISTS: 409,
+  ERR_NO_CURRENT_SECRET: 409,
+  ERR_WRONG_AUTH_METHOD: 409,
+  ERR_CLIENT_LINKED: 409,
 };
 
 export const trustedHeaderAuth: AuthorizeHook = async (req, route) => {
@@ -72,8 +78,9 @@ export function setup(host: ShardHost): void {
       maxBodyBytes: cfg['http.maxBodyBytes'],
       statusForCode: STATUS_FOR_CODE,
       trustedProxies: cfg['http.trustedProxies'].split(',').map((s) => s.trim()).filter((s) => s.length > 0),
-      authorize: trustedHeaderAuth,
+      authorize: cfg['api.auth'] === 'bearer' ? host.dep<AuthorizeHook>(AUTHORIZE_HOOK) : trustedHeaderAuth,
       log: host.log,
+      attach: host.dep<HttpAttach[]>('http.attach'),
     }),
   );
 }

@@ -24,7 +24,7 @@ import {
   endpointTokenRevokedSubject,
   type Bus,
 } from '../../transports/bus/index.js';
-import { ALL_SCOPES, startTestPlatform, type TestPlatform } from './harness.js';
+import { startTestPlatform, TEST_ADMIN_SECRET, type TestPlatform } from './harness.js';
 
 const header = () => ({ correlationId: randomUUID(), timestamp: Date.now(), timeout: 0 });
 
@@ -242,6 +242,7 @@ describe('durability', () => {
         FLEETGATE_HOST: '127.0.0.1',
         FLEETGATE_SHARDS: '2',
         FLEETGATE_LOG_LEVEL: 'info',
+        FLEETGATE_ADMIN_CLIENT_SECRET: TEST_ADMIN_SECRET,
       };
       const child = spawn(process.execPath, [cli, 'start'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
       const port = await new Promise<number>((resolve, reject) => {
@@ -255,9 +256,19 @@ describe('durability', () => {
       });
       return { child, base: `http://127.0.0.1:${port}` };
     };
-    const headers = { 'content-type': 'application/json', 'x-fleetgate-tenant': 'acme', 'x-fleetgate-scopes': ALL_SCOPES };
+    /** The bootstrap admin's token: the way in for an operator of a fresh installation. */
+    const adminHeaders = async (base: string) => {
+      const res = await fetch(`${base}/oauth2/token`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from(`fleetgate-admin:${TEST_ADMIN_SECRET}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'grant_type=client_credentials',
+      });
+      assert.equal(res.status, 200);
+      return { 'content-type': 'application/json', authorization: `Bearer ${((await res.json()) as { access_token: string }).access_token}` };
+    };
     try {
       const a = await start();
+      let headers = await adminHeaders(a.base);
       const c = (await (await fetch(`${a.base}/api/v1/basic-credentials`, { method: 'POST', headers, body: JSON.stringify({ username: 'survivor' }) })).json()) as { id: string };
       const tk = (await (await fetch(`${a.base}/api/v1/endpoints/ep-s/tokens`, { method: 'POST', headers, body: JSON.stringify({ applicationName: 'app' }) })).json()) as {
         endpointTokenId: string;
@@ -266,6 +277,7 @@ describe('durability', () => {
       a.child.kill('SIGKILL');
       await killed;
       const b = await start();
+      headers = await adminHeaders(b.base);
       try {
         const got = (await (await fetch(`${b.base}/api/v1/basic-credentials/${c.id}`, { headers })).json()) as { username: string; state: string };
         assert.deepEqual([got.username, got.state], ['survivor', 'Inactive']);
