@@ -6,6 +6,7 @@
  *   'storage.revokedTokens', 'storage.signingKeys'          (repositories)
  *   'bus'                                                   (Bus)
  *   'http.routes'                                           (Route[] the HTTP module serves)
+ *   'http.attach'                                           (HttpAttach[]: other protocols on its port)
  *
  * Embedded storage (PGlite) and the in-process bus live once per process on the main thread and
  * are reached through the 'storage' and 'bus' hubs; PostgreSQL, MariaDB and NATS are connected
@@ -52,4 +53,5 @@ export async function setup(host: ShardHost): Promise<void> {
   host.onStopped(() => bus.close());
 
   host.provide('http.routes', []);
+  host.provide('http.attach', []);
 }

@@ -11,6 +11,8 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { bootstrapFromConfig } from '../actors/auth/bootstrap.js';
+import { seedOAuthClients } from '../actors/oauth/clients/startup.js';
 import type { PlatformConfig } from '../actors/platform-config.js';
 import { Cluster, ConfigCodes, ConfigError, logger, startManagement, type Config, type Hub, type ManagementServer } from '../runtime/index.js';
 import { openBackend, serveStorage, type BackendConfig, type StorageBackend } from '../storage/index.js';
@@ -22,6 +24,9 @@ export interface Platform {
   readonly management: ManagementServer;
   /** The HTTP port every shard listens on (resolved when configured as 0). */
   readonly httpPort: number;
+  /** Plain MQTT and MQTT/TLS ports (resolved when configured as 0; undefined when disabled). */
+  readonly mqttPort: number | undefined;
+  readonly mqttsPort: number | undefined;
   /** The process's view of the bus (the in-process bus itself, or a NATS connection). */
   readonly bus: Bus;
   stop(): Promise<void>;
@@ -31,7 +36,7 @@ const module = (path: string): string => new URL(path, import.meta.url).href;
 
 /** Modules every shard loads, in order: each may use what the ones before it provide. */
 export function platformModules(): string[] {
-  return [module('../actors/infra.js'), module('../actors/credentials/module.js'), module('../actors/api.js')];
+  return [module('../actors/infra.js'), module('../actors/credentials/module.js'), module('../actors/oauth/clients/module.js'), module('../actors/oauth/token/module.js'), module('../actors/auth/module.js'), module('../actors/frontdoor/module.js'), module('../actors/extensions/module.js'), module('../actors/api.js')];
 }
 
 /** Rules that involve several keys, checked before anything starts. */
@@ -62,6 +67,20 @@ function tokenPepper(config: Config): string {
   return pepper;
 }
 
+/** The key that encrypts stored OAuth signing keys: configured, or generated once into the data
+ *  directory (0600), as the pepper above. Base64 of 32 bytes (AES-256-GCM). */
+function oauthKek(config: Config): string {
+  const configured = config['oauth.keyEncryptionKey'];
+  if (configured !== null) return configured;
+  const file = join(resolve(config.dataDir), 'oauth-kek');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(resolve(config.dataDir), { recursive: true });
+  const kek = randomBytes(32).toString('base64');
+  writeFileSync(file, `${kek}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return kek;
+}
+
 /** Port 0 means "pick one": every shard must listen on the SAME port, so it is picked here. */
 async function concretePort(host: string, port: number): Promise<number> {
   if (port !== 0) return port;
@@ -75,7 +94,8 @@ async function concretePort(host: string, port: number): Promise<number> {
   });
 }
 
-export async function startPlatform(config: Config, opts: { modules?: string[] } = {}): Promise<Platform> {
+/** `env`: where the seed file's client secrets are read from (default: the process environment). */
+export async function startPlatform(config: Config, opts: { modules?: string[]; env?: Readonly<Record<string, string | undefined>> } = {}): Promise<Platform> {
   const log = logger('platform');
   crossCheck(config);
   const build = uwsBuild();
@@ -89,6 +109,7 @@ export async function startPlatform(config: Config, opts: { modules?: string[] }
   try {
     const hubs: Hub[] = [];
     // Storage: migrate every backend once, here; the embedded one is also served to the shards.
+    let oauthBackend: StorageBackend | undefined;
     const wanted = new Set([config['storage.clientCredentials'], config['storage.endpointTokens'], config['storage.oauth']]);
     for (const where of wanted) {
       const cfg: BackendConfig =
@@ -102,8 +123,11 @@ export async function startPlatform(config: Config, opts: { modules?: string[] }
       closers.push(() => backend.close());
       await backend.migrate();
       log.info({ storage: where }, 'storage ready');
+      if (where === config['storage.oauth']) oauthBackend = backend;
       if (where === 'embedded') hubs.push(serveStorage(backend));
     }
+    // The OAuth seed file (clients created when missing, service accounts updated), once per process.
+    await seedOAuthClients(config, oauthBackend!, opts.env ?? process.env, log);
     let bus: Bus;
     if (config['bus.kind'] === 'inprocess') {
       const inproc = new InProcessBus();
@@ -115,7 +139,12 @@ export async function startPlatform(config: Config, opts: { modules?: string[] }
     closers.push(() => bus.close());
 
     const httpPort = await concretePort(config['listen.host'], config['http.port']);
-    const moduleConfig: PlatformConfig = { ...config, 'http.port': httpPort, tokenPepper: tokenPepper(config) };
+    // The bootstrap admin client (its generated secret printed once to stdout), before any shard serves.
+    await bootstrapFromConfig(config, oauthBackend!.oauthClients, httpPort);
+    const mqttPort = config['mqtt.tcp.enabled'] ? await concretePort(config['listen.host'], config['mqtt.tcp.port']) : undefined;
+    const tlsOn = config['mqtt.tls.certFile'] !== null && config['mqtt.tls.keyFile'] !== null;
+    const mqttsPort = tlsOn ? await concretePort(config['listen.host'], config['mqtt.tls.port']) : undefined;
+    const moduleConfig: PlatformConfig = { ...config, 'http.port': httpPort, 'mqtt.tcp.port': mqttPort ?? 0, 'mqtt.tls.port': mqttsPort ?? 0, tokenPepper: tokenPepper(config), 'oauth.keyEncryptionKey': oauthKek(config) };
     const cluster = await Cluster.start({
       shards: config['runtime.shards'],
       modules: opts.modules ?? platformModules(),
@@ -142,7 +171,7 @@ export async function startPlatform(config: Config, opts: { modules?: string[] }
     const management = await startManagement(cluster, { host: config['listen.host'], port: config['management.port'] });
     closers.push(() => management.close());
     log.info(
-      { http: httpPort, management: management.port, shards: cluster.shardCount, hashingThreads: cluster.hashPool.threads, bus: bus.kind },
+      { http: httpPort, mqtt: mqttPort, mqtts: mqttsPort, management: management.port, shards: cluster.shardCount, hashingThreads: cluster.hashPool.threads, bus: bus.kind },
       'fleetgate is up',
     );
     let stopping: Promise<void> | null = null;
@@ -150,6 +179,8 @@ export async function startPlatform(config: Config, opts: { modules?: string[] }
       cluster,
       management,
       httpPort,
+      mqttPort,
+      mqttsPort,
       bus,
       stop() {
         stopping ??= closeAll().then(() => log.info('stopped'));

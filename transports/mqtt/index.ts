@@ -28,6 +28,7 @@ export type {
   Packet,
   PeerCertificate,
   ProtocolVersion,
+  QoS,
   SessionInfo,
   Shutdown,
   SubscriptionRequest,

@@ -1,0 +1,189 @@
+/**
+ * The connection side of the front door on one shard: the ChannelHost the MQTT listeners of this
+ * thread answer to, which forwards every decision to the client's SessionActor (wherever its key
+ * hashes), and the PORT actor through which session actors act on this thread's connections.
+ *
+ * Fast path: once the session actor has validated an endpoint token it hands back a grant, and
+ * the next publishes with that token are relayed from here without a round trip to the actor
+ * (which would cost two thread hops per message). Only while no publish of the connection is
+ * still with the actor, so that PUBACKs keep the order of the PUBLISHes (MQTT-4.6.0-2); a
+ * revocation ends the connection, and with it its grants.
+ */
+import type { Actor, ActorKind, ActorRef, Logger } from '../../runtime/index.js';
+import { hasCode } from '../../runtime/index.js';
+import { RC, type AuthResult, type ChannelHost, type ConnectionHandle, type QoS } from '../../transports/mqtt/index.js';
+import { KPC_DEPS, type KpcDeps } from './deps.js';
+import { PORT, SESSION, type PortMsg, type SessionMsg } from './protocol.js';
+import { parseKp1 } from './kp1.js';
+import type { ConnectionTable, ConnRef } from './registry.js';
+import { relay, type PublishAnswer, type TokenGrant } from './relay.js';
+
+interface ConnState {
+  readonly clientId: string;
+  /** Publishes of this connection waiting for the session actor. */
+  inflight: number;
+  readonly grants: Map<string, TokenGrant>;
+}
+
+export interface HostOptions {
+  readonly deps: KpcDeps;
+  readonly shard: number;
+  readonly actors: ActorRef;
+  readonly connections: ConnectionTable;
+  /** Connections this thread accepts before answering CONNECT with Server busy. */
+  readonly maxConnections: number;
+  readonly askTimeoutMs: number;
+  readonly log: Logger;
+}
+
+/** The reason code a failed ask is answered with: busy when a mailbox is full, else unavailable. */
+function unavailable(err: unknown): number {
+  return hasCode(err, 'ERR_MAILBOX_FULL') ? RC.SERVER_BUSY : RC.SERVER_UNAVAILABLE;
+}
+
+export function sessionHost(o: HostOptions): ChannelHost {
+  const d = o.deps;
+  const ref = (c: ConnectionHandle): ConnRef => ({ shard: o.shard, id: c.id });
+  /** Per connection, from CONNECT on (also for connections not yet accepted). */
+  const conns = new Map<string, ConnState>();
+  const ask = <R>(c: ConnectionHandle, msg: SessionMsg): Promise<R> => {
+    const clientId = conns.get(c.id)?.clientId;
+    if (clientId === undefined) return Promise.reject(new Error('no session for this connection'));
+    return o.actors.ask<R>(SESSION, clientId, msg, o.askTimeoutMs);
+  };
+  /** Relays from here when a grant covers the topic; undefined sends the publish to the actor. */
+  const fast = (st: ConnState, topic: string, payload: Uint8Array, qos: QoS): number | undefined => {
+    const config = d.config();
+    const parsed = parseKp1(topic, (ext) => config.endpointAware(ext));
+    if (!parsed.ok) return undefined;
+    const req = parsed.request;
+    const route = config.route(req.appVersion, req.extension);
+    if ('refused' in route) return undefined;
+    let endpointId: string | null = null;
+    if (route.endpointAware) {
+      const grant = st.grants.get(`${route.application}\n${req.token!}`);
+      if (grant === undefined || Date.now() >= grant.validUntil) return undefined;
+      endpointId = grant.endpointId;
+    }
+    try {
+      relay(d, req, endpointId, payload, { clientId: st.clientId, topic, qos });
+    } catch {
+      return undefined;
+    }
+    d.metrics.published.inc({ result: 'routed' });
+    return RC.SUCCESS;
+  };
+  const tell = (c: ConnectionHandle, msg: SessionMsg): void => {
+    const clientId = conns.get(c.id)?.clientId;
+    if (clientId === undefined) return;
+    try {
+      o.actors.tell(SESSION, clientId, msg);
+    } catch (err) {
+      o.log.warn({ err: String(err), conn: c.id }, 'session message dropped');
+    }
+  };
+
+  return {
+    async authenticate(request, c): Promise<AuthResult> {
+      if (o.connections.size >= o.maxConnections) return { ok: false, reasonCode: RC.SERVER_BUSY };
+      conns.set(c.id, { clientId: request.clientId, inflight: 0, grants: new Map() });
+      try {
+        const result = await o.actors.ask<AuthResult>(
+          SESSION,
+          request.clientId,
+          {
+            t: 'connect',
+            conn: ref(c),
+            listener: c.listener,
+            remoteAddress: c.remoteAddress,
+            protocolVersion: request.protocolVersion,
+            username: request.username,
+            password: request.password,
+            certificate: request.certificate,
+          } satisfies SessionMsg,
+          o.askTimeoutMs,
+        );
+        if (result.ok) o.connections.add(c, request.clientId);
+        return result;
+      } catch (err) {
+        return { ok: false, reasonCode: unavailable(err) };
+      }
+    },
+    onOpen(_info, c) {
+      tell(c, { t: 'open', conn: ref(c) });
+    },
+    async publish(message, c) {
+      const st = conns.get(c.id);
+      if (st === undefined) return RC.UNSPECIFIED_ERROR;
+      if (st.inflight === 0) {
+        const code = fast(st, message.topic, message.payload, message.qos);
+        if (code !== undefined) return code;
+      }
+      st.inflight++;
+      try {
+        const a = await ask<PublishAnswer>(c, { t: 'publish', conn: ref(c), topic: message.topic, payload: message.payload, qos: message.qos });
+        if (a.grant !== undefined && (st.grants.size < d.maxTokensPerSession || st.grants.has(a.grant.key))) st.grants.set(a.grant.key, a.grant);
+        return a.code;
+      } catch (err) {
+        return hasCode(err, 'ERR_MAILBOX_FULL') ? RC.QUOTA_EXCEEDED : RC.UNSPECIFIED_ERROR;
+      } finally {
+        st.inflight--;
+      }
+    },
+    async subscribe(filters, c) {
+      try {
+        return await ask<number[]>(c, { t: 'subscribe', conn: ref(c), filters });
+      } catch {
+        return filters.map(() => RC.UNSPECIFIED_ERROR);
+      }
+    },
+    async unsubscribe(filters, c) {
+      try {
+        return await ask<number[]>(c, { t: 'unsubscribe', conn: ref(c), filters });
+      } catch {
+        return filters.map(() => RC.UNSPECIFIED_ERROR);
+      }
+    },
+    delivered() {
+      // Answers are at most once from the server's side: no session is kept for redelivery.
+    },
+    will(message, c) {
+      // A will is a 1/KP request like any other (a device may report its own loss).
+      tell(c, { t: 'publish', conn: ref(c), topic: message.topic, payload: message.payload, qos: message.qos, will: true });
+    },
+    onClose(_shutdown, c) {
+      tell(c, { t: 'closed', conn: ref(c) });
+      conns.delete(c.id);
+      o.connections.remove(c.id);
+    },
+  };
+}
+
+export const portActorKind: ActorKind = {
+  name: PORT,
+  idlePassivationMs: 2 ** 31 - 1,
+  // A revocation storm sends one message per session to the shard that holds the sockets.
+  mailboxCapacity: 1_000_000,
+  create: (ctx) => new PortActor((ctx.deps[KPC_DEPS] as KpcDeps).connections),
+};
+
+class PortActor implements Actor {
+  constructor(private readonly connections: ConnectionTable) {}
+
+  receive(m: PortMsg): undefined {
+    const c = this.connections.get(m.id);
+    if (c === undefined) return undefined;
+    switch (m.op) {
+      case 'deliver':
+        c.deliver(m.message);
+        break;
+      case 'disconnect':
+        c.disconnect(m.reasonCode, m.reason);
+        break;
+      case 'takeover':
+        c.takeover();
+        break;
+    }
+    return undefined;
+  }
+}

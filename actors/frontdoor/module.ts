@@ -1,0 +1,168 @@
+/**
+ * The front door (KPC) on one shard: session and port actors, the MQTT listeners of this thread,
+ * the 4/ESP and revocation listeners, 1/KP over HTTP and the server-certificate call.
+ *
+ * Threads: MQTT over WebSocket is served by every shard on the shared HTTP port (uWS spreads the
+ * connections); plain TCP and TLS, which node:net cannot share between threads on Node 20, are
+ * accepted by shard 0. Whatever thread holds a socket, the session actor lives where its client id
+ * hashes, and writes come back through the PORT actor of the socket's shard.
+ */
+import { readFileSync } from 'node:fs';
+import { Counter, Gauge } from 'prom-client';
+import type { ShardHost } from '../../runtime/index.js';
+import { espExtensionDataReplicaSubject, type Bus } from '../../transports/bus/index.js';
+import type { HttpAttach, Route } from '../../transports/http/index.js';
+import { startMqttServers, type MqttServers } from '../../transports/mqtt/index.js';
+import { CREDENTIAL_SERVICE } from '../credentials/module.js';
+import type { CredentialService } from '../credentials/service.js';
+import type { PlatformConfig } from '../platform-config.js';
+import { busAuthenticator, localAuthenticator, subjectCertificates } from './authenticator.js';
+import { KPC_DEPS, type KpcDeps } from './deps.js';
+import { dispatchService } from './dispatch.js';
+import { portActorKind, sessionHost } from './host.js';
+import { HttpTokenCache, kp1HttpRoutes, serverCertificateRoute } from './http-kp1.js';
+import { admits, KpcConfigWatcher } from './kpc-config.js';
+import { PORT, portKeys, SESSION } from './protocol.js';
+import { ConnectionTable, PendingAnswers, SessionIndex } from './registry.js';
+import { sessionActorKind } from './session-actor.js';
+import { RC } from '../../transports/mqtt/index.js';
+
+export async function setup(host: ShardHost): Promise<void> {
+  const cfg = host.config as PlatformConfig;
+  const bus = host.dep<Bus>('bus');
+  const replicaId = cfg['service.replicaId'];
+  const timeoutMs = cfg['kpc.requestTimeoutMs'];
+
+  const viaBus = busAuthenticator(bus, { ccmInstance: cfg['ccm.instanceName'], cmInstance: cfg['cm.instanceName'], timeoutMs });
+  const certificates = cfg['kpc.x509.identity'] === 'subject' ? subjectCertificates(cfg['kpc.x509.tenantAttribute']) : viaBus;
+  const authenticator =
+    cfg['kpc.credentials'] === 'local'
+      ? localAuthenticator(host.dep<CredentialService>(CREDENTIAL_SERVICE), certificates)
+      : { ...viaBus, certificate: certificates.certificate };
+
+  const connections = new ConnectionTable();
+  const index = new SessionIndex();
+  const keys = portKeys(host.shardCount);
+  let seq = 0;
+  const metrics = {
+    connects: new Counter({ name: 'fleetgate_kpc_connects_total', help: 'MQTT CONNECTs decided, by result', labelNames: ['result'] as const, registers: [host.metrics] }),
+    published: new Counter({ name: 'fleetgate_kpc_publishes_total', help: '1/KP publishes, by result', labelNames: ['result'] as const, registers: [host.metrics] }),
+    delivered: new Counter({ name: 'fleetgate_kpc_deliveries_total', help: 'Messages sent to clients, by kind', labelNames: ['kind'] as const, registers: [host.metrics] }),
+    ended: new Counter({ name: 'fleetgate_kpc_sessions_ended_total', help: 'Sessions ended by the server, by reason', labelNames: ['reason'] as const, registers: [host.metrics] }),
+  };
+  new Gauge({
+    name: 'fleetgate_kpc_connections',
+    help: 'MQTT connections held by this thread',
+    registers: [host.metrics],
+    collect() {
+      this.set(connections.size);
+    },
+  });
+  new Gauge({
+    name: 'fleetgate_kpc_sessions',
+    help: 'Session actors living on this shard',
+    registers: [host.metrics],
+    collect() {
+      this.set(index.size);
+    },
+  });
+
+  const watcher = new KpcConfigWatcher(
+    cfg['kpc.configFile'],
+    (next) => {
+      // A stricter policy ends, at once, the sessions it no longer admits.
+      for (const [clientId, f] of index.all()) {
+        if (admits(next.policy(f.tenantId, f.listener), f)) continue;
+        host.actors.tell(PORT, keys[f.conn.shard]!, { op: 'disconnect', id: f.conn.id, reasonCode: RC.NOT_AUTHORIZED, reason: 'authentication policy changed' });
+        host.actors.tell(SESSION, clientId, { t: 'end', reasonCode: RC.NOT_AUTHORIZED, reason: 'policy changed' });
+      }
+      host.log.info({ file: cfg['kpc.configFile'] }, 'kpc configuration reloaded');
+    },
+    (err) => host.log.error({ err: String(err) }, 'kpc configuration not reloaded: the previous one stays in force'),
+  );
+
+  const deps: KpcDeps = {
+    shard: host.shardId,
+    replicaId,
+    instanceName: cfg['kpc.instanceName'],
+    replySubject: espExtensionDataReplicaSubject(`${replicaId}-${host.shardId}`),
+    bus,
+    authenticator,
+    config: () => watcher.current,
+    connections,
+    index,
+    pending: new PendingAnswers(100_000, Math.max(timeoutMs, 30_000)),
+    httpTokens: new HttpTokenCache(10_000, 5_000),
+    portKeys: keys,
+    maxTokensPerSession: cfg['kpc.maxTokensPerSession'],
+    tokenRecheckMs: cfg['kpc.tokenRecheckMs'],
+    nextCorrelationId: () => `${replicaId}.${host.shardId}.${(++seq).toString(36)}`,
+    metrics,
+  };
+  host.provide(KPC_DEPS, deps);
+  host.registerActor(sessionActorKind);
+  host.registerActor(portActorKind);
+  host.addService(dispatchService(deps, host.actors, host.log));
+  host.addService({
+    name: 'kpc-config',
+    start: () => watcher.start(),
+    stop: () => watcher.stop(),
+  });
+
+  const certPem = cfg['mqtt.tls.certFile'] === null ? null : readFileSync(cfg['mqtt.tls.certFile'], 'utf8');
+  const routes = host.dep<Route[]>('http.routes');
+  routes.push(...kp1HttpRoutes(deps, deps.httpTokens, timeoutMs, cfg['http.maxBodyBytes']), serverCertificateRoute(certPem));
+
+  const limits = {
+    maxPacketSize: cfg['mqtt.maxPacketBytes'],
+    connectTimeoutMs: cfg['mqtt.connectTimeoutMs'],
+    receiveMaximum: cfg['mqtt.receiveMaximum'],
+  };
+  const channelHost = sessionHost({
+    deps,
+    shard: host.shardId,
+    actors: host.actors,
+    connections,
+    maxConnections: cfg['kpc.maxSessions'],
+    askTimeoutMs: timeoutMs + 1000,
+    log: host.log,
+  });
+
+  if (cfg['mqtt.ws.enabled']) {
+    const attachWs: HttpAttach = async (app) => {
+      const servers = await startMqttServers({ ws: { app, path: cfg['mqtt.ws.path'] }, limits, host: channelHost, log: host.log });
+      return { stop: () => servers.close() };
+    };
+    host.dep<HttpAttach[]>('http.attach').push(attachWs);
+  }
+
+  const tls = cfg['mqtt.tls.certFile'] !== null && cfg['mqtt.tls.keyFile'] !== null;
+  if (host.shardId === 0 && (cfg['mqtt.tcp.enabled'] || tls)) {
+    let servers: MqttServers | undefined;
+    host.addService({
+      name: 'mqtt',
+      async start() {
+        servers = await startMqttServers({
+          ...(cfg['mqtt.tcp.enabled'] ? { tcp: { host: cfg['listen.host'], port: cfg['mqtt.tcp.port'] } } : {}),
+          ...(tls
+            ? {
+                tls: {
+                  host: cfg['listen.host'],
+                  port: cfg['mqtt.tls.port'],
+                  cert: certPem!,
+                  key: readFileSync(cfg['mqtt.tls.keyFile']!),
+                  ...(cfg['mqtt.tls.caFile'] === null ? {} : { ca: readFileSync(cfg['mqtt.tls.caFile']), requestCert: true }),
+                },
+              }
+            : {}),
+          limits,
+          host: channelHost,
+          log: host.log,
+        });
+      },
+      async stop() {
+        await servers?.close();
+      },
+    });
+  }
+}
