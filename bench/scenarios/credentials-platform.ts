@@ -58,6 +58,13 @@ export async function startBenchPlatform(o: BenchPlatformOptions): Promise<Bench
       'listen.host': '127.0.0.1',
       'http.port': 0,
       'management.port': 0,
+      // The bench provisions as a gateway would (trusted headers from loopback): no admin client,
+      // no bootstrap secret printed, no token round trips in the measured calls.
+      'api.auth': 'trusted-header',
+      'auth.admin.bootstrap': false,
+      // The credentials scenario measures the credential services alone.
+      'mqtt.tcp.enabled': false,
+      'mqtt.ws.enabled': false,
       'runtime.shards': o.shards,
       'hashing.threads': o.hashingThreads,
       'hashing.memoryCost': o.memoryCost,

@@ -83,13 +83,26 @@ describe('A/B alternation', () => {
       peers: ['oidc-provider'],
       run: async () => ({ figures: {}, errors: 0 }),
     };
+    const unavailable: PeerDefinition = {
+      name: 'oidc-provider',
+      kind: 'http',
+      description: 'a peer whose package is missing',
+      unavailableReason: async () => 'the npm package oidc-provider is not installed',
+      create: () => {
+        throw new Error('must not be created');
+      },
+    };
     const io = captureIo();
-    const code = await runBenchCli(['tok', '--vs', 'oidc-provider', '--quiet'], { ...io, registry: createRegistry([scenario]) });
+    const code = await runBenchCli(['tok', '--vs', 'oidc-provider', '--quiet'], {
+      ...io,
+      registry: createRegistry([scenario]),
+      peers: new Map([['oidc-provider', unavailable]]),
+    });
     assert.equal(code, 1);
     const json = JSON.parse(io.out.at(-1) ?? '') as Record<string, unknown>;
     assert.deepEqual(json['failure'], {
       code: 'ERR_BENCH_PEER_UNAVAILABLE',
-      message: 'peer "oidc-provider" is not yet available: its launcher is added with the OAuth token benchmark',
+      message: 'the npm package oidc-provider is not installed',
     });
   });
 });
