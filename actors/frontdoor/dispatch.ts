@@ -42,7 +42,8 @@ export function dispatchService(d: KpcDeps, actors: ActorRef, log: Logger): Serv
         const msg: PortMsg = { op: 'disconnect', id: f.conn.id, reasonCode, reason };
         actors.tell(PORT, d.portKeys[f.conn.shard]!, msg);
       }
-      tellSession(clientId, tokenId === undefined ? { t: 'end', reasonCode, reason } : { t: 'end', reasonCode, reason, tokenId });
+      const disconnected = f !== undefined;
+      tellSession(clientId, tokenId === undefined ? { t: 'end', reasonCode, reason, disconnected } : { t: 'end', reasonCode, reason, tokenId, disconnected });
     }
     return ids.length;
   };
@@ -121,7 +122,7 @@ export function dispatchService(d: KpcDeps, actors: ActorRef, log: Logger): Serv
     const f = d.index.facts(notice.clientId);
     if (f === undefined) return;
     actors.tell(PORT, d.portKeys[f.conn.shard]!, { op: 'takeover', id: f.conn.id } satisfies PortMsg);
-    tellSession(notice.clientId, { t: 'end', reasonCode: RC.SESSION_TAKEN_OVER, reason: 'session taken over on another instance' });
+    tellSession(notice.clientId, { t: 'end', reasonCode: RC.SESSION_TAKEN_OVER, reason: 'session taken over on another instance', disconnected: true });
   };
 
   return {

@@ -74,7 +74,7 @@ export async function setup(host: ShardHost): Promise<void> {
       for (const [clientId, f] of index.all()) {
         if (admits(next.policy(f.tenantId, f.listener), f)) continue;
         host.actors.tell(PORT, keys[f.conn.shard]!, { op: 'disconnect', id: f.conn.id, reasonCode: RC.NOT_AUTHORIZED, reason: 'authentication policy changed' });
-        host.actors.tell(SESSION, clientId, { t: 'end', reasonCode: RC.NOT_AUTHORIZED, reason: 'policy changed' });
+        host.actors.tell(SESSION, clientId, { t: 'end', reasonCode: RC.NOT_AUTHORIZED, reason: 'policy changed', disconnected: true });
       }
       host.log.info({ file: cfg['kpc.configFile'] }, 'kpc configuration reloaded');
     },

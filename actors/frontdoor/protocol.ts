@@ -41,7 +41,15 @@ export type SessionMsg =
       readonly payload: Uint8Array | null;
     }
   /** End the session: its credential or a token it uses was revoked, or the policy changed. */
-  | { readonly t: 'end'; readonly reasonCode: number; readonly reason: string; readonly tokenId?: string };
+  | {
+      readonly t: 'end';
+      readonly reasonCode: number;
+      readonly reason: string;
+      /** Only sessions that use this token id end. */
+      readonly tokenId?: string;
+      /** The sender already told the connection's PORT actor: only clean up. */
+      readonly disconnected?: boolean;
+    };
 
 export type PortMsg =
   | { readonly op: 'deliver'; readonly id: string; readonly message: OutboundMessage }

@@ -65,6 +65,13 @@ export class SessionActor implements Actor {
   }
 
   receive(m: SessionMsg): unknown {
+    const answer = this.#receive(m);
+    // An activation without a connection (a late message after the end) does not linger.
+    if (m.t !== 'connect' && this.#conn === undefined) this.#ctx.passivate();
+    return answer;
+  }
+
+  #receive(m: SessionMsg): unknown {
     switch (m.t) {
       case 'connect':
         return this.#connect(m);
@@ -86,7 +93,7 @@ export class SessionActor implements Actor {
         this.#push(m);
         return undefined;
       case 'end':
-        this.#end(m.reasonCode, m.reason, m.tokenId);
+        this.#end(m.reasonCode, m.reason, m.tokenId, false, m.disconnected === true);
         return undefined;
       default:
         return undefined;
@@ -105,6 +112,7 @@ export class SessionActor implements Actor {
     const d = this.#d;
     const refuse = (reasonCode: number, result: string): AuthResult => {
       d.metrics.connects.inc({ result });
+      if (this.#conn === undefined) this.#ctx.passivate();
       return { ok: false, reasonCode };
     };
     let tenantId: string | undefined;
@@ -296,12 +304,12 @@ export class SessionActor implements Actor {
     else this.#deliver(topic, m.payload ?? new Uint8Array(0), 1, 'push');
   }
 
-  #end(reasonCode: number, reason: string, tokenId: string | undefined, fromPublish = false): void {
+  #end(reasonCode: number, reason: string, tokenId: string | undefined, fromPublish = false, disconnected = false): void {
     const conn = this.#conn;
     if (conn === undefined) return;
     if (tokenId !== undefined && ![...this.#tokens.values()].some((e) => e.tokenId === tokenId)) return;
     this.#d.metrics.ended.inc({ reason: fromPublish ? 'protocol' : reason.split(' ')[0] ?? 'other' });
-    this.#port(conn, { op: 'disconnect', id: conn.id, reasonCode, reason });
+    if (!disconnected) this.#port(conn, { op: 'disconnect', id: conn.id, reasonCode, reason });
     this.#closed();
   }
 

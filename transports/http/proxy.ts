@@ -20,6 +20,7 @@ export interface ForwardedInfo {
 
 export class ProxyTrust {
   readonly #list = new BlockList();
+  readonly #answers = new Map<string, boolean>();
   readonly size: number;
 
   /** TypeError naming the entry when one is neither an IP address nor a CIDR block. */
@@ -46,8 +47,15 @@ export class ProxyTrust {
 
   trusts(address: string): boolean {
     if (this.size === 0) return false;
+    // BlockList.check builds a SocketAddress per call: answers are remembered per address
+    // (bounded; cleared when full, the list itself never changes).
+    const known = this.#answers.get(address);
+    if (known !== undefined) return known;
     const family = isIP(address);
-    return family !== 0 && this.#list.check(address, family === 4 ? 'ipv4' : 'ipv6');
+    const answer = family !== 0 && this.#list.check(address, family === 4 ? 'ipv4' : 'ipv6');
+    if (this.#answers.size >= 10_000) this.#answers.clear();
+    this.#answers.set(address, answer);
+    return answer;
   }
 }
 
