@@ -159,10 +159,8 @@ describe('front door sessions: refusals, revocation, take-over, ELCE, policy', (
 
     it('a CONNECT that never comes: closed after mqtt.connectTimeoutMs, nothing written', async () => {
       const c = await RawClient.open(port, 4);
-      const opened = Date.now();
+      // The server closes it (the deadline itself is tested on a fake clock in test/mqtt).
       assert.deepEqual(await c.untilClosed(CONNECT_TIMEOUT_MS * 10), []);
-      // Not a timing assertion: the server closed it, not the client nor the test.
-      assert.ok(Date.now() - opened >= CONNECT_TIMEOUT_MS - 500, 'closed by the CONNECT deadline, not earlier');
     });
   });
 
