@@ -133,7 +133,7 @@ export function dispatchService(d: KpcDeps, actors: ActorRef, log: Logger): Serv
       subs.push(d.bus.subscribe(anyOriginatorEventPattern('client-credentials', 'basic', 'revoked'), onCredentialRevoked('basic')));
       subs.push(d.bus.subscribe(anyOriginatorEventPattern('client-credentials', 'certificate', 'revoked'), onCredentialRevoked('certificate')));
       subs.push(d.bus.subscribe(anyOriginatorEventPattern('endpoint', 'token', 'revoked'), onTokenRevoked));
-      subs.push(d.bus.subscribe(sessionOpenedSubject(d.instanceName), onSessionOpened));
+      if (d.bus.kind !== 'inprocess') subs.push(d.bus.subscribe(sessionOpenedSubject(d.instanceName), onSessionOpened));
       sweeper = setInterval(() => d.pending.expire(Date.now()), 1000);
       sweeper.unref();
     },

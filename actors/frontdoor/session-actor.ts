@@ -164,11 +164,14 @@ export class SessionActor implements Actor {
     this.#conn = m.conn;
     this.#version = m.protocolVersion;
     d.index.open(this.#ctx.key, { conn: m.conn, listener: m.listener, tenantId, basic, x509, credentialKeys });
-    // Other replicas end their session of this client id (MQTT-3.1.4-3 across instances).
-    try {
-      d.bus.publish(sessionOpenedSubject(d.instanceName), new TextEncoder().encode(JSON.stringify({ clientId: this.#ctx.key, replicaId: d.replicaId })));
-    } catch (err) {
-      this.#ctx.log.warn({ err: String(err) }, 'session-opened notice not published');
+    // Other replicas end their session of this client id (MQTT-3.1.4-3 across instances); the
+    // in-process bus has no other replicas, and within one the actor itself took over above.
+    if (d.bus.kind !== 'inprocess') {
+      try {
+        d.bus.publish(sessionOpenedSubject(d.instanceName), new TextEncoder().encode(JSON.stringify({ clientId: this.#ctx.key, replicaId: d.replicaId })));
+      } catch (err) {
+        this.#ctx.log.warn({ err: String(err) }, 'session-opened notice not published');
+      }
     }
     d.metrics.connects.inc({ result: 'accepted' });
     return { ok: true };
