@@ -38,11 +38,17 @@ export function dispatchService(d: KpcDeps, actors: ActorRef, log: Logger): Serv
     const ids = [...clientIds];
     for (const clientId of ids) {
       const f = d.index.facts(clientId);
+      let disconnected = false;
       if (f !== undefined) {
         const msg: PortMsg = { op: 'disconnect', id: f.conn.id, reasonCode, reason };
-        actors.tell(PORT, d.portKeys[f.conn.shard]!, msg);
+        try {
+          actors.tell(PORT, d.portKeys[f.conn.shard]!, msg);
+          disconnected = true;
+        } catch (err) {
+          // The session's own end retries through its port; the loop goes on for the others.
+          log.warn({ err: String(err) }, 'revocation disconnect not delivered to the port');
+        }
       }
-      const disconnected = f !== undefined;
       tellSession(clientId, tokenId === undefined ? { t: 'end', reasonCode, reason, disconnected } : { t: 'end', reasonCode, reason, tokenId, disconnected });
     }
     return ids.length;
@@ -121,7 +127,11 @@ export function dispatchService(d: KpcDeps, actors: ActorRef, log: Logger): Serv
     if (notice.replicaId === d.replicaId || typeof notice.clientId !== 'string') return;
     const f = d.index.facts(notice.clientId);
     if (f === undefined) return;
-    actors.tell(PORT, d.portKeys[f.conn.shard]!, { op: 'takeover', id: f.conn.id } satisfies PortMsg);
+    try {
+      actors.tell(PORT, d.portKeys[f.conn.shard]!, { op: 'takeover', id: f.conn.id } satisfies PortMsg);
+    } catch (err) {
+      log.warn({ err: String(err) }, 'take-over not delivered to the port');
+    }
     tellSession(notice.clientId, { t: 'end', reasonCode: RC.SESSION_TAKEN_OVER, reason: 'session taken over on another instance', disconnected: true });
   };
 

@@ -86,11 +86,12 @@ export function sessionHost(o: HostOptions): ChannelHost {
   return {
     async authenticate(request, c): Promise<AuthResult> {
       if (o.connections.size >= o.maxConnections) return { ok: false, reasonCode: RC.SERVER_BUSY };
-      conns.set(c.id, { clientId: request.clientId, inflight: 0, grants: new Map() });
+      const key = sessionKey(request.username, request.clientId);
+      conns.set(c.id, { clientId: key, inflight: 0, grants: new Map() });
       try {
         const result = await o.actors.ask<AuthResult>(
           SESSION,
-          request.clientId,
+          key,
           {
             t: 'connect',
             conn: ref(c),
@@ -103,7 +104,8 @@ export function sessionHost(o: HostOptions): ChannelHost {
           } satisfies SessionMsg,
           o.askTimeoutMs,
         );
-        if (result.ok) o.connections.add(c, request.clientId);
+        // The connection may have ended while the decision was made (onClose ran already).
+        if (result.ok && conns.has(c.id)) o.connections.add(c, key);
         return result;
       } catch (err) {
         return { ok: false, reasonCode: unavailable(err) };
@@ -115,6 +117,9 @@ export function sessionHost(o: HostOptions): ChannelHost {
     async publish(message, c) {
       const st = conns.get(c.id);
       if (st === undefined) return RC.UNSPECIFIED_ERROR;
+      // QoS 0 is not bounded by Receive Maximum: bound what one connection may have with its
+      // session actor, so that it cannot fill the mailbox its own close notice must reach.
+      if (st.inflight >= MAX_INFLIGHT_ASKS) return RC.QUOTA_EXCEEDED;
       if (st.inflight === 0) {
         const code = fast(st, message.topic, message.payload, message.qos);
         if (code !== undefined) return code;
@@ -152,11 +157,41 @@ export function sessionHost(o: HostOptions): ChannelHost {
       tell(c, { t: 'publish', conn: ref(c), topic: message.topic, payload: message.payload, qos: message.qos, will: true });
     },
     onClose(_shutdown, c) {
-      tell(c, { t: 'closed', conn: ref(c) });
+      const clientId = conns.get(c.id)?.clientId;
       conns.delete(c.id);
       o.connections.remove(c.id);
+      if (clientId !== undefined) deliverClosed(o, clientId, { t: 'closed', conn: ref(c) }, 0);
     },
   };
+}
+
+/** Asks one connection may have waiting for its session actor (QoS 0 included). */
+const MAX_INFLIGHT_ASKS = 256;
+
+/**
+ * The session actor's key: the client id within the tenant the username names, so that a client
+ * of one tenant cannot take over (or receive the answers of) another tenant's client id. Clients
+ * that name no tenant (certificate-only, anonymous) share the '-' namespace, where the session
+ * actor refuses a take-over across tenants.
+ */
+export function sessionKey(username: string | undefined, clientId: string): string {
+  const at = username === undefined ? -1 : username.lastIndexOf('@');
+  const tenant = at > 0 && at < username!.length - 1 ? username!.slice(at + 1) : '-';
+  return `${tenant}/${clientId}`;
+}
+
+/** The close notice must reach the session (it unindexes it and announces the disconnect): a
+ *  full mailbox is retried with a growing delay rather than dropped. */
+function deliverClosed(o: HostOptions, clientId: string, msg: SessionMsg, attempt: number): void {
+  try {
+    o.actors.tell(SESSION, clientId, msg);
+  } catch (err) {
+    if (attempt >= 20) {
+      o.log.error({ err: String(err), clientId }, 'session close notice dropped after retries');
+      return;
+    }
+    setTimeout(() => deliverClosed(o, clientId, msg, attempt + 1), Math.min(1000, 10 * 2 ** attempt)).unref();
+  }
 }
 
 export const portActorKind: ActorKind = {

@@ -73,8 +73,17 @@ export async function setup(host: ShardHost): Promise<void> {
       // A stricter policy ends, at once, the sessions it no longer admits.
       for (const [clientId, f] of index.all()) {
         if (admits(next.policy(f.tenantId, f.listener), f)) continue;
-        host.actors.tell(PORT, keys[f.conn.shard]!, { op: 'disconnect', id: f.conn.id, reasonCode: RC.NOT_AUTHORIZED, reason: 'authentication policy changed' });
-        host.actors.tell(SESSION, clientId, { t: 'end', reasonCode: RC.NOT_AUTHORIZED, reason: 'policy changed', disconnected: true });
+        // Each tell on its own: one that fails (a full mailbox, a shard down) must not spare the rest.
+        try {
+          host.actors.tell(PORT, keys[f.conn.shard]!, { op: 'disconnect', id: f.conn.id, reasonCode: RC.NOT_AUTHORIZED, reason: 'authentication policy changed' });
+        } catch (err) {
+          host.log.warn({ err: String(err) }, 'policy disconnect not delivered');
+        }
+        try {
+          host.actors.tell(SESSION, clientId, { t: 'end', reasonCode: RC.NOT_AUTHORIZED, reason: 'policy changed', disconnected: true });
+        } catch (err) {
+          host.log.warn({ err: String(err) }, 'policy end not delivered');
+        }
       }
       host.log.info({ file: cfg['kpc.configFile'] }, 'kpc configuration reloaded');
     },

@@ -113,6 +113,11 @@ export class SessionIndex {
     this.#tokens.get(clientId)?.delete(tokenId);
   }
 
+  removeEndpoint(clientId: string, endpointId: string): void {
+    this.#byEndpoint.delete(endpointId, clientId);
+    this.#endpoints.get(clientId)?.delete(endpointId);
+  }
+
   facts(clientId: string): SessionFacts | undefined {
     return this.#sessions.get(clientId);
   }

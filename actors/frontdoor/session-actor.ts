@@ -51,6 +51,7 @@ export class SessionActor implements Actor {
   readonly #ctx: ActorContext;
   readonly #d: KpcDeps;
   #conn: ConnRef | undefined;
+  #tenantId: string | undefined;
   #version: ProtocolVersion = 4;
   /** `<application>\n<token>` -> what 16/ECAP said. */
   readonly #tokens = new Map<string, TokenEntry>();
@@ -105,7 +106,12 @@ export class SessionActor implements Actor {
   }
 
   #port(conn: ConnRef, msg: PortMsg): void {
-    this.#ctx.tell(PORT, this.#d.portKeys[conn.shard]!, msg);
+    try {
+      this.#ctx.tell(PORT, this.#d.portKeys[conn.shard]!, msg);
+    } catch (err) {
+      // The socket's shard is down (its connections went with it) or its port is full.
+      this.#ctx.log.warn({ err: String(err), op: msg.op }, 'port message not delivered');
+    }
   }
 
   async #connect(m: Extract<SessionMsg, { t: 'connect' }>): Promise<AuthResult> {
@@ -154,7 +160,10 @@ export class SessionActor implements Actor {
       basic = true;
       if (r.credentialsId !== null) credentialKeys.push(`${tenantId}/${r.credentialsId}`);
     }
-    if (!admits(policy, { basic, x509 })) return refuse(RC.NOT_AUTHORIZED, 'policy');
+    // The configuration may have been reloaded while the credentials were checked.
+    if (!admits(d.config().policy(tenantId, m.listener), { basic, x509 })) return refuse(RC.NOT_AUTHORIZED, 'policy');
+    // Sessions of clients that name no tenant share a key space: never across tenants.
+    if (this.#conn !== undefined && !this.#current(m.conn) && this.#tenantId !== tenantId) return refuse(RC.CLIENT_IDENTIFIER_NOT_VALID, 'client-id-in-use');
 
     // Accepted: an older connection of this client id is taken over (MQTT-3.1.4-3).
     if (this.#conn !== undefined && !this.#current(m.conn)) {
@@ -162,6 +171,7 @@ export class SessionActor implements Actor {
       this.#closed(false);
     }
     this.#conn = m.conn;
+    this.#tenantId = tenantId;
     this.#version = m.protocolVersion;
     d.index.open(this.#ctx.key, { conn: m.conn, listener: m.listener, tenantId, basic, x509, credentialKeys });
     // Other replicas end their session of this client id (MQTT-3.1.4-3 across instances); the
@@ -257,6 +267,11 @@ export class SessionActor implements Actor {
   #forgetToken(key: string, entry: TokenEntry): void {
     this.#tokens.delete(key);
     this.#d.index.removeToken(this.#ctx.key, entry.tokenId);
+    // No pushes for an endpoint the session no longer holds a valid token of.
+    if (![...this.#tokens.values()].some((e) => e.endpointId === entry.endpointId)) {
+      this.#endpoints.delete(entry.endpointId);
+      this.#d.index.removeEndpoint(this.#ctx.key, entry.endpointId);
+    }
   }
 
   #subscribe(filters: readonly SubscriptionRequest[]): number[] {
@@ -337,6 +352,7 @@ export class SessionActor implements Actor {
     }
     this.#d.index.close(this.#ctx.key);
     this.#conn = undefined;
+    this.#tenantId = undefined;
     this.#tokens.clear();
     this.#endpoints.clear();
     this.#subs = [];

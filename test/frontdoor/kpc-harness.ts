@@ -83,7 +83,8 @@ export function nextMessage(client: MqttClient, timeoutMs = 20_000): Promise<Rec
 
 /** Resolves when `client` is closed (by the server or otherwise). */
 export function closed(client: MqttClient, timeoutMs = 20_000): Promise<void> {
-  if (client.disconnected && !client.connected) return Promise.resolve();
+  // Already closed (the 'close' event may have fired before this was called).
+  if (!client.connected) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`still connected after ${timeoutMs} ms`)), timeoutMs);
     client.once('close', () => {

@@ -328,6 +328,23 @@ describe('front door sessions: refusals, revocation, take-over, ELCE, policy', (
       assert.equal(second.connected, true);
       await second.endAsync();
     });
+
+    it('a client of another tenant with the same client id takes nothing over', async () => {
+      const clientId = id('shared-id');
+      const acme = await connectMqtt(url(), { protocolVersion: 5, clientId, username: 'dev@acme', password: PASSWORD });
+      let ended = false;
+      acme.on('disconnect', () => (ended = true));
+      acme.on('close', () => (ended = true));
+      const other = await connectMqtt(url(), { protocolVersion: 5, clientId, username: 'someone@open' });
+      // acme's session still answers after the other tenant's CONNACK: it was not taken over.
+      const t = await provisionToken(tp, id('ep-shared'));
+      const topic = `kp1/demo-v1/echo/${t.token}/ping/1`;
+      assert.equal((await request(acme, topic, 'mine')).payload.toString(), 'mine');
+      assert.equal(ended, false);
+      assert.equal(other.connected, true);
+      await other.endAsync();
+      await acme.endAsync();
+    });
   });
 
   describe('9/ELCE', () => {
