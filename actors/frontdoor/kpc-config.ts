@@ -5,7 +5,7 @@
  * holds across replicas; each shard re-reads it when it changes (see KpcConfigWatcher), and a
  * policy that becomes stricter ends the sessions that no longer satisfy it.
  *
- *   applications:            # absent: any `<application>-<suffix>` may use every extension
+ *   applications:            # absent: every `<application>-<suffix>` may use every extension
  *     demo-v1: { application: demo, extensions: [dcx, echo] }
  *   extensions:              # default: echo and dcx, both endpoint-aware
  *     dcx: { endpointAware: true }
