@@ -6,7 +6,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { BenchCodes, BenchError } from '../errors.js';
 import type { FromAedesChild, ToAedesChild } from './aedes-messages.js';
 import type { Peer, PeerDefinition, PeerOptions, PeerStartInfo } from './peer.js';
-import { TailBuffer, stopChild } from './process.js';
+import { TailBuffer, stopIpcChild } from './process.js';
 
 const SERVER = new URL('./aedes-server.js', import.meta.url);
 const START_TIMEOUT_MS = 10_000;
@@ -65,18 +65,6 @@ class AedesPeer implements Peer {
   async stop(): Promise<void> {
     const child = this.#child;
     this.#child = undefined;
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    if (child.connected) {
-      const stop: ToAedesChild = { type: 'stop' };
-      child.send(stop);
-    }
-    let timer: NodeJS.Timeout | undefined;
-    const graceful = await Promise.race([
-      exited.then(() => true),
-      new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 3000))),
-    ]);
-    clearTimeout(timer);
-    if (!graceful) await stopChild(child, 1000);
+    if (child !== undefined) await stopIpcChild(child);
   }
 }

@@ -97,3 +97,17 @@ export class TailBuffer {
     return this.#text.trim();
   }
 }
+
+/**
+ * Stops a peer child that speaks the `{ type: 'stop' }` IPC message: asks it to stop, waits
+ * `graceMs` for it to exit on its own, then falls back to signals (stopChild).
+ */
+export async function stopIpcChild(child: ChildProcess, graceMs = 3000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  if (child.connected) child.send({ type: 'stop' });
+  let timer: NodeJS.Timeout | undefined;
+  const graceful = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), graceMs)))]);
+  clearTimeout(timer);
+  if (!graceful) await stopChild(child, 1000);
+}
