@@ -4,12 +4,13 @@
  * signer (verified by jose), the access token it assembles, and the shard's view of blocks.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
 import { exportJWK, generateKeyPair, jwtVerify } from 'jose';
 import { test } from 'node:test';
 import { ManualClock } from '../../runtime/index.js';
 import { presented } from '../../actors/oauth/token/client-auth.js';
 import { OAuthError } from '../../actors/oauth/token/errors.js';
+import { derToJose } from '../../actors/oauth/token/ecdsa.js';
 import { parseForm } from '../../actors/oauth/token/form.js';
 import { grantedScopes, issueAccessToken } from '../../actors/oauth/token/grants/client-credentials.js';
 import { KeyEncryptionKey } from '../../actors/oauth/token/kek.js';
@@ -153,4 +154,28 @@ test('blocked view: the longest wait decides, expired blocks go, a block only mo
   assert.equal(v.retryAfterMs(['addr:c'], 1000), 1000);
   v.block('addr:d', 10, 20);
   assert.equal(v.retryAfterMs(['addr:d'], 20), 0);
+});
+
+test('ECDSA DER to JWS: every P-256 and P-384 signature verifies in the ieee-p1363 form; bad DER is refused', () => {
+  for (const [curve, size, hash] of [['P-256', 32, 'sha256'], ['P-384', 48, 'sha384']] as const) {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: curve });
+    let short = 0;
+    // 2,000 signatures: about one in 128 has an r or s shorter than the curve (about 15 expected).
+    for (let i = 0; i < 2000; i++) {
+      const data = randomBytes(40);
+      const der = cryptoSign(hash, data, privateKey);
+      const jose = derToJose(der, size);
+      assert.equal(jose.length, 2 * size);
+      assert.ok(cryptoVerify(hash, data, { key: publicKey, dsaEncoding: 'ieee-p1363' }, jose), `${curve} signature ${i} does not verify`);
+      const rLen = der[3]!;
+      const sLen = der[4 + rLen + 1]!;
+      if (rLen < size || sLen < size) short++;
+    }
+    assert.ok(short > 0, `${curve}: no short INTEGER was exercised`);
+  }
+  const good = cryptoSign('sha256', Buffer.from('x'), generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey);
+  assert.throws(() => derToJose(Buffer.concat([good, Buffer.from([0])]), 32), /trailing bytes/);
+  assert.throws(() => derToJose(good.subarray(0, good.length - 1), 32), /truncated/);
+  assert.throws(() => derToJose(Buffer.from([0x31, 0x00]), 32), /SEQUENCE expected/);
+  assert.throws(() => derToJose(good, 16), /larger than the curve/);
 });

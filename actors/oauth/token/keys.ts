@@ -23,6 +23,7 @@ import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 
 import type { Clock, Logger } from '../../../runtime/index.js';
 import { hasCode } from '../../../runtime/index.js';
 import type { SigningKey, SigningKeyRepository } from '../../../storage/index.js';
+import { derToJose } from './ecdsa.js';
 import { TokenCodes, TokenError } from './errors.js';
 import type { KeyEncryptionKey } from './kek.js';
 
@@ -57,8 +58,8 @@ export function signerOf(kid: string, alg: string, privateJwk: JWK): ActiveKey {
   let sign: (input: string) => Buffer;
   if (alg === 'ES256') {
     if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') throw new TokenError(TokenCodes.KEYS_UNAVAILABLE, `signing key ${kid} is not a P-256 key`);
-    const opts = { key, dsaEncoding: 'ieee-p1363' as const };
-    sign = (input) => cryptoSign('sha256', Buffer.from(input, 'latin1'), opts);
+    // DER and our own conversion: cheaper than node's ieee-p1363 encoding (ecdsa.ts).
+    sign = (input) => derToJose(cryptoSign('sha256', Buffer.from(input, 'latin1'), key), 32);
   } else if (alg === 'RS256') {
     if (key.asymmetricKeyType !== 'rsa') throw new TokenError(TokenCodes.KEYS_UNAVAILABLE, `signing key ${kid} is not an RSA key`);
     sign = (input) => cryptoSign('sha256', Buffer.from(input, 'latin1'), key);
