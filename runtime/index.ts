@@ -34,4 +34,4 @@ export { startManagement } from './management.js';
 export type { ManagementServer, ManagementSource } from './management.js';
 export type { HealthProblem, RuntimeSettings } from './messages.js';
 export type { Hub, Service, ShardHost, ShardModule } from './module.js';
-export { shardOf } from './router.js';
+export { keysPerShard, shardOf } from './router.js';

@@ -20,6 +20,25 @@ export function shardOf(kind: string, key: string, shardCount: number): number {
   return (h >>> 0) % shardCount;
 }
 
+/**
+ * One key per shard for `kind`, such that key i hashes to shard i: `<prefix>-<n>` for the first
+ * n that lands there. For actors that must exist once on every shard (a shard's view of
+ * something, a socket's port), addressed like any other actor.
+ */
+export function keysPerShard(kind: string, prefix: string, shardCount: number): string[] {
+  const keys: string[] = new Array<string>(shardCount);
+  let missing = shardCount;
+  for (let n = 0; missing > 0; n++) {
+    const key = `${prefix}-${n}`;
+    const s = shardOf(kind, key, shardCount);
+    if (keys[s] === undefined) {
+      keys[s] = key;
+      missing--;
+    }
+  }
+  return keys;
+}
+
 interface PendingAsk {
   resolve(v: unknown): void;
   reject(e: Error): void;

@@ -21,6 +21,11 @@ export class VersionedState<R> {
     private readonly notFound: () => Error,
   ) {}
 
+  /** When the copy was read (clock ms); a copy is trusted until loadedAt + ttlMs. */
+  get loadedAt(): number {
+    return this.#loadedAt;
+  }
+
   async load(): Promise<void> {
     this.rec = await this.loader();
     this.#loadedAt = this.clock.now();

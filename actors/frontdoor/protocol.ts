@@ -4,7 +4,7 @@
  *    dispatcher and the revocation listeners;
  *  - to a shard's PORT actor, which acts on the connections that shard holds.
  */
-import { shardOf } from '../../runtime/index.js';
+import { keysPerShard } from '../../runtime/index.js';
 import type { ListenerKind, OutboundMessage, PeerCertificate, ProtocolVersion, QoS, SubscriptionRequest } from '../../transports/mqtt/index.js';
 import type { ConnRef } from './registry.js';
 
@@ -64,15 +64,5 @@ export function sessionOpenedSubject(instanceName: string): string {
 
 /** The key of the PORT actor that lives on `shard`: the first `port-<n>` that hashes there. */
 export function portKeys(shardCount: number): string[] {
-  const keys: string[] = new Array<string>(shardCount);
-  let missing = shardCount;
-  for (let n = 0; missing > 0; n++) {
-    const key = `port-${n}`;
-    const s = shardOf(PORT, key, shardCount);
-    if (keys[s] === undefined) {
-      keys[s] = key;
-      missing--;
-    }
-  }
-  return keys;
+  return keysPerShard(PORT, 'port', shardCount);
 }

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HashPool, ManualClock } from '../../runtime/index.js';
+import { HashPool, keysPerShard, ManualClock } from '../../runtime/index.js';
 import { rootLogger } from '../../runtime/log.js';
 import type { RuntimeSettings } from '../../runtime/messages.js';
 import { Router } from '../../runtime/router.js';
@@ -22,6 +22,7 @@ import { OAUTH_CLIENT_DEPS, type OAuthClientDeps } from '../../actors/oauth/clie
 import { clientChangeListener, clientEvents } from '../../actors/oauth/clients/events.js';
 import { OAUTH_CLIENT } from '../../actors/oauth/clients/protocol.js';
 import { ClientRegistry } from '../../actors/oauth/clients/registry.js';
+import { AUTH_CACHE_KEY_PREFIX, authCacheActorKind, OAUTH_AUTH_CACHE, ShardAuthCache } from '../../actors/oauth/clients/shard-cache.js';
 import type { SecretLifecycle } from '../../actors/oauth/clients/secret-rules.js';
 
 export const DAY = 86_400_000;
@@ -32,6 +33,8 @@ const SETTINGS: RuntimeSettings = { mailboxCapacity: 256, idlePassivationMs: 3_6
 export interface Replica {
   registry: ClientRegistry;
   cache: SecretCache;
+  /** The shard's answer cache, in front of the actor (and so of `cache`). */
+  local: ShardAuthCache;
   shard: Shard;
   stop(): void;
 }
@@ -74,10 +77,13 @@ export async function clientSystem(lifecycle: SecretLifecycle = LIFECYCLE): Prom
         stateTtlMs: opts.stateTtlMs ?? 30_000,
         dummyHash,
         audit: log,
+        authCacheKeys: keysPerShard(OAUTH_AUTH_CACHE, AUTH_CACHE_KEY_PREFIX, 1),
       };
       const shard = new Shard(0, SETTINGS, clock, log, { [OAUTH_CLIENT_DEPS]: deps });
       const router = new Router(0, 1, shard, clock, SETTINGS.askTimeoutMs, SETTINGS.maxBatch);
       shard.register({ name: OAUTH_CLIENT, create: (ctx) => new OAuthClientActor(ctx) });
+      const local = new ShardAuthCache(1000, clock);
+      shard.register(authCacheActorKind(local));
       const registry = new ClientRegistry({
         actors: router,
         clients: backend.oauthClients,
@@ -86,12 +92,13 @@ export async function clientSystem(lifecycle: SecretLifecycle = LIFECYCLE): Prom
         clock,
         audit: log,
         dummyVerify: (s) => hasher.verify(s, dummyHash).then(() => undefined),
+        local,
       });
       const listener = clientChangeListener(bus, router, id, log);
       await listener.start();
       const stop = () => void listener.stop();
       stops.push(stop);
-      return { registry, cache, shard, stop };
+      return { registry, cache, local, shard, stop };
     },
     async close() {
       for (const s of stops.splice(0)) s();

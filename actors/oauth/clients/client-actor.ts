@@ -17,7 +17,8 @@ import { VersionedState } from '../../credentials/versioned-state.js';
 import type { ClientAuthOutcome, ClientIdentity, ClientRefusal } from '../contract.js';
 import { oauthClientDeps, type OAuthClientDeps } from './deps.js';
 import { notFound, OAuthClientCodes, OAuthClientError } from './errors.js';
-import { isoOrNull, secretStatusView, type ClientView, type IssuedSecret, type OAuthClientMsg, type SecretStatusView } from './protocol.js';
+import { isoOrNull, secretStatusView, type AuthAnswer, type ClientView, type IssuedSecret, type OAuthClientMsg, type SecretStatusView } from './protocol.js';
+import { OAUTH_AUTH_CACHE, type DropMsg } from './shard-cache.js';
 import { candidates, newSecretExpiry, previousExpiry, secretStatus } from './secret-rules.js';
 
 /** The loaded state: the client and what hangs off it. */
@@ -66,6 +67,8 @@ export function newClientSecret(): string {
   return randomBytes(32).toString('base64url');
 }
 
+type Refused = Extract<ClientAuthOutcome, { ok: false }>;
+
 export class OAuthClientActor implements Actor {
   readonly #ctx: ActorContext;
   readonly #d: OAuthClientDeps;
@@ -109,18 +112,37 @@ export class OAuthClientActor implements Actor {
       case 'secretStatus':
         return this.#state.load().then(() => this.#status(msg.tenantId));
       case 'issueSecret':
-        return this.#issue(msg.tenantId);
+        return this.#thenDrop(this.#issue(msg.tenantId));
       case 'rotateSecret':
-        return this.#rotate(msg.tenantId);
+        return this.#thenDrop(this.#rotate(msg.tenantId));
       case 'deleteSecret':
-        return this.#deleteSecret(msg.tenantId, msg.slot);
+        return this.#thenDrop(this.#deleteSecret(msg.tenantId, msg.slot));
       case 'setJwks':
-        return this.#setJwks(msg.tenantId, msg.jwks);
+        return this.#thenDrop(this.#setJwks(msg.tenantId, msg.jwks));
       case 'invalidate':
-        return this.#state.load().then(() => undefined);
+        return this.#thenDrop(this.#state.load().then(() => undefined));
       default:
         return Promise.reject(new TypeError(`unknown oauth client message ${(msg as { t: string }).t}`));
     }
+  }
+
+  /** A change is answered once every shard's answer cache dropped this client (shard-cache.ts),
+   *  so that no shard accepts a removed secret after the operator was told it is gone. Also after
+   *  a failed change: it may have written before failing. */
+  #thenDrop<T>(change: Promise<T>): Promise<T> {
+    return change.finally(() => this.#dropEverywhere());
+  }
+
+  async #dropEverywhere(): Promise<void> {
+    const msg: DropMsg = { t: 'drop', clientId: this.#clientId };
+    await Promise.all(
+      this.#d.authCacheKeys.map((key) =>
+        this.#ctx.ask(OAUTH_AUTH_CACHE, key, msg).catch((err: unknown) => {
+          // A shard that is down has no cache left; a full mailbox leaves at most a state TTL.
+          this.#ctx.log.warn({ clientId: this.#clientId, code: (err as { code?: string }).code }, 'client change not dropped from a shard cache');
+        }),
+      ),
+    );
   }
 
   /** The state, when the client exists in `tenantId`; another tenant's client is not found. */
@@ -145,7 +167,7 @@ export class OAuthClientActor implements Actor {
     this.#d.audit.info({ action, clientId: this.#clientId, tenantId, ...fields }, `oauth client ${action}`);
   }
 
-  async #refuse(secret: string, refusal: ClientRefusal): Promise<ClientAuthOutcome> {
+  async #refuse(secret: string, refusal: ClientRefusal): Promise<Refused> {
     // Same cost as a wrong secret, so that timing does not tell which clients exist or how
     // they are configured.
     await this.#d.hasher.verify(secret, this.#d.dummyHash);
@@ -156,7 +178,14 @@ export class OAuthClientActor implements Actor {
     return this.#d.cache.digest('oauth', `${this.#clientId}\n${s.slot}\n${s.createdAt}`, secret);
   }
 
-  async #authenticate(secret: string, method: 'client_secret_basic' | 'client_secret_post'): Promise<ClientAuthOutcome> {
+  /** A success, with how long a shard may give it again without asking: until the secret
+   *  expires, and no longer than this copy is trusted. */
+  #accepted(st: ClientState, s: ClientSecret): AuthAnswer {
+    const trustedUntil = this.#state.loadedAt + this.#d.stateTtlMs;
+    return { ok: true, client: clientIdentity(st), slot: s.slot, reusableUntil: s.expiresAt === null ? trustedUntil : Math.min(s.expiresAt, trustedUntil) };
+  }
+
+  async #authenticate(secret: string, method: 'client_secret_basic' | 'client_secret_post'): Promise<AuthAnswer> {
     const d = this.#d;
     await this.#state.fresh();
     const st = this.#state.rec;
@@ -168,7 +197,7 @@ export class OAuthClientActor implements Actor {
     const slotOf = (slot: SecretSlot): ClientSecret => st.secrets.find((s) => s.slot === slot)!;
 
     for (const slot of usable) {
-      if (d.cache.verified(this.#digest(slotOf(slot), secret), st.client.version)) return { ok: true, client: clientIdentity(st), slot };
+      if (d.cache.verified(this.#digest(slotOf(slot), secret), st.client.version)) return this.#accepted(st, slotOf(slot));
     }
     for (const slot of usable) {
       const s = slotOf(slot);
@@ -178,13 +207,13 @@ export class OAuthClientActor implements Actor {
       // Our own upgrade bumped the version; the secret just verified is still the secret.
       const now = this.#state.rec ?? st;
       d.cache.remember(this.#digest(s, secret), now.client.version);
-      return { ok: true, client: clientIdentity(now), slot };
+      return this.#accepted(now, s);
     }
     return expired.length === 0 ? { ok: false, refusal: 'bad_secret' } : this.#checkExpired(secret, expired, slotOf);
   }
 
   /** Tells `secret_expired` from `bad_secret`: one more verification, spent only on refusals. */
-  async #checkExpired(secret: string, expired: SecretSlot[], slotOf: (s: SecretSlot) => ClientSecret): Promise<ClientAuthOutcome> {
+  async #checkExpired(secret: string, expired: SecretSlot[], slotOf: (s: SecretSlot) => ClientSecret): Promise<Refused> {
     for (const slot of expired) {
       const v = await this.#d.hasher.verify(secret, slotOf(slot).secretHash);
       if (v.ok) return { ok: false, refusal: 'secret_expired' };

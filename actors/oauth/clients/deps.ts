@@ -22,6 +22,8 @@ export interface OAuthClientDeps {
   dummyHash: string;
   /** Structured audit lines: who changed what, never a secret. */
   audit: Logger;
+  /** One key of the OAUTH_AUTH_CACHE kind per shard: every change is dropped from each. */
+  authCacheKeys: readonly string[];
 }
 
 export const OAUTH_CLIENT_DEPS = 'oauth.clients.deps';

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Counter } from 'prom-client';
-import { logger, type ShardHost } from '../../../runtime/index.js';
+import { keysPerShard, logger, type ShardHost } from '../../../runtime/index.js';
 import type { OAuthClientRepository, ServiceAccountRepository } from '../../../storage/index.js';
 import type { Bus } from '../../../transports/bus/index.js';
 import type { Route } from '../../../transports/http/index.js';
@@ -19,6 +19,7 @@ import { clientChangeListener, clientEvents } from './events.js';
 import { secretLifecycle } from './lifecycle.js';
 import { OAUTH_CLIENT } from './protocol.js';
 import { ClientRegistry } from './registry.js';
+import { AUTH_CACHE_KEY_PREFIX, authCacheActorKind, OAUTH_AUTH_CACHE, ShardAuthCache } from './shard-cache.js';
 import { clientRoutes } from './routes.js';
 
 export async function setup(host: ShardHost): Promise<void> {
@@ -41,9 +42,13 @@ export async function setup(host: ShardHost): Promise<void> {
     stateTtlMs: cfg['credentials.stateTtlMs'],
     dummyHash,
     audit,
+    authCacheKeys: keysPerShard(OAUTH_AUTH_CACHE, AUTH_CACHE_KEY_PREFIX, host.shardCount),
   };
   host.provide(OAUTH_CLIENT_DEPS, deps);
   host.registerActor({ name: OAUTH_CLIENT, create: (ctx) => new OAuthClientActor(ctx) });
+  // Clients are few: the cache holds a handful of secrets each (current, previous, per method).
+  const local = new ShardAuthCache(Math.min(cfg['credentials.cache.maxEntries'], 10_000), host.clock);
+  host.registerActor(authCacheActorKind(local));
 
   const registry = new ClientRegistry({
     actors: host.actors,
@@ -53,6 +58,7 @@ export async function setup(host: ShardHost): Promise<void> {
     clock: host.clock,
     audit,
     dummyVerify: (secret) => host.hasher.verify(secret, dummyHash).then(() => undefined),
+    local,
   });
   host.provide(OAUTH_CLIENTS, registry);
   host.addService(clientChangeListener(bus, host.actors, replicaId, host.log));
@@ -61,6 +67,7 @@ export async function setup(host: ShardHost): Promise<void> {
   for (const [name, help, read] of [
     ['fleetgate_oauth_secret_cache_hits_total', 'Client authentications answered from the verified-secret cache', () => cache.hits],
     ['fleetgate_oauth_secret_cache_misses_total', 'Client authentications that needed a hash verification', () => cache.misses],
+    ['fleetgate_oauth_auth_shard_cache_hits_total', 'Client authentications answered by the receiving shard without asking the client actor', () => local.hits],
   ] as const) {
     new Counter({
       name,

@@ -27,7 +27,11 @@ export type OAuthClientMsg =
   /** The client or its service-account link changed elsewhere: reload from storage. */
   | { t: 'invalidate' };
 
-export type AuthenticateReply = ClientAuthOutcome;
+/** The reply to `authenticate`: a success says until when a shard may give it again without
+ *  asking (shard-cache.ts). */
+export type AuthAnswer =
+  | (Extract<ClientAuthOutcome, { ok: true }> & { reusableUntil: number })
+  | Extract<ClientAuthOutcome, { ok: false }>;
 
 /** What the admin API shows of a client (never a secret or a hash). */
 export interface ClientView {

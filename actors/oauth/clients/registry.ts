@@ -11,10 +11,12 @@ import type { ClientAuthOutcome, ClientIdentity, OAuthClients } from '../contrac
 import type { ClientEvents } from './events.js';
 import { notFound, OAuthClientCodes, OAuthClientError } from './errors.js';
 import { clientView, type ClientState } from './client-actor.js';
+import type { ShardAuthCache } from './shard-cache.js';
 import {
   CLIENT_ID,
   OAUTH_CLIENT,
   OBJECT_ID,
+  type AuthAnswer,
   type ClientView,
   type IssuedSecret,
   type OAuthClientMsg,
@@ -67,6 +69,8 @@ export interface ClientRegistryDeps {
   audit: Logger;
   /** An argon2id hash for malformed client ids: they cost what an unknown client costs. */
   dummyVerify(secret: string): Promise<void>;
+  /** This shard's answer cache of successful authentications (shard-cache.ts). */
+  local: ShardAuthCache;
 }
 
 export class ClientRegistry implements OAuthClients {
@@ -85,7 +89,15 @@ export class ClientRegistry implements OAuthClients {
       await this.d.dummyVerify(typeof secret === 'string' ? secret.slice(0, MAX_SECRET) : '');
       return { ok: false, refusal: 'unknown_client' };
     }
-    return this.#ask<ClientAuthOutcome>(clientId, { t: 'authenticate', secret, method });
+    const local = this.d.local;
+    const digest = local.digest(clientId, method, secret);
+    const hit = local.get(digest);
+    if (hit !== undefined) return { ok: true, client: hit.client, slot: hit.slot };
+    const ticket = local.ticket();
+    const answer = await this.#ask<AuthAnswer>(clientId, { t: 'authenticate', secret, method });
+    if (!answer.ok) return answer;
+    local.set(digest, clientId, answer, answer.reusableUntil, ticket);
+    return { ok: true, client: answer.client, slot: answer.slot };
   }
 
   identity(clientId: string): Promise<ClientIdentity | null> {

@@ -16,7 +16,7 @@
  * learns it when the bus notice reaches its own counting actor, as before.
  */
 import type { ActorContext, ActorRef, Clock, Logger, Service } from '../../../runtime/index.js';
-import { shardOf } from '../../../runtime/index.js';
+import { keysPerShard } from '../../../runtime/index.js';
 import type { Bus, Subscription } from '../../../transports/bus/index.js';
 
 export interface LimitOptions {
@@ -132,17 +132,7 @@ export class BlockedView {
 
 /** The key of the view actor that lives on each shard: the first `view-<n>` that hashes there. */
 export function viewKeys(shardCount: number): string[] {
-  const keys: string[] = new Array<string>(shardCount);
-  let missing = shardCount;
-  for (let n = 0; missing > 0; n++) {
-    const key = `view-${n}`;
-    const s = shardOf(AUTH_BLOCK_VIEW_ACTOR, key, shardCount);
-    if (keys[s] === undefined) {
-      keys[s] = key;
-      missing--;
-    }
-  }
-  return keys;
+  return keysPerShard(AUTH_BLOCK_VIEW_ACTOR, 'view', shardCount);
 }
 
 function isBlockMsg(v: unknown): v is BlockMsg {

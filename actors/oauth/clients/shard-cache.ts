@@ -1,0 +1,121 @@
+/**
+ * The shard-local answer cache of client-secret authentication: a token request whose client and
+ * secret were verified moments ago is answered on the shard that received it, without a
+ * cross-thread ask to the client's actor. On a busy token endpoint that ask, and the actor's
+ * one-at-a-time mailbox every request of a client goes through, cost more than the rest of the
+ * authentication.
+ *
+ * What it may answer, and for how long:
+ *  - only successes, each as the client's actor gave it (identity, slot), keyed by a digest of
+ *    (client id, method, secret) under a random per-process key: no secret sits in memory;
+ *  - until the matched secret expires, and never past the actor's own copy's age limit
+ *    (credentials.stateTtlMs): the cache is never staler than the actor it stands for;
+ *  - not after a change: every change the actor makes or hears of (secret issued, rotated or
+ *    deleted, keys set, service-account link, another replica's notice) is pushed to every
+ *    shard's cache, and the actor answers the change only once every shard has dropped the
+ *    client. An answer computed before a change and arriving after its drop is not stored (the
+ *    cache's drop counter moved while it was in flight).
+ */
+import { hash, randomBytes } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type { ActorContext, Clock } from '../../../runtime/index.js';
+import type { ClientIdentity } from '../contract.js';
+
+export const OAUTH_AUTH_CACHE = 'oauth-auth-cache';
+export const AUTH_CACHE_KEY_PREFIX = 'auth-cache';
+
+export interface CachedAuth {
+  readonly client: ClientIdentity;
+  readonly slot: 'current' | 'previous';
+}
+
+interface Entry extends CachedAuth {
+  readonly clientId: string;
+  readonly validUntil: number;
+}
+
+export class ShardAuthCache {
+  readonly #key = randomBytes(32).toString('hex');
+  readonly #lru: LRUCache<string, Entry>;
+  /** Digests per client, to drop them all on a change. */
+  readonly #byClient = new Map<string, Set<string>>();
+  readonly #clock: Clock;
+  /** Drops so far; an answer asked for before a drop is not stored after it. */
+  #drops = 0;
+  hits = 0;
+
+  constructor(maxEntries: number, clock: Clock) {
+    if (!(maxEntries >= 1)) throw new TypeError('auth cache: maxEntries must be >= 1');
+    this.#clock = clock;
+    this.#lru = new LRUCache<string, Entry>({
+      max: maxEntries,
+      dispose: (e, digest) => {
+        const set = this.#byClient.get(e.clientId);
+        set?.delete(digest);
+        if (set?.size === 0) this.#byClient.delete(e.clientId);
+      },
+    });
+  }
+
+  /** The key of a presented secret: a keyed SHA-256 (one call, cheaper than an HMAC object). */
+  digest(clientId: string, method: string, secret: string): string {
+    return hash('sha256', `${this.#key}\0${clientId}\0${method}\0${secret}`, 'base64');
+  }
+
+  get(digest: string): CachedAuth | undefined {
+    const e = this.#lru.get(digest);
+    if (e === undefined) return undefined;
+    if (this.#clock.now() >= e.validUntil) {
+      this.#lru.delete(digest);
+      return undefined;
+    }
+    this.hits++;
+    return e;
+  }
+
+  /** Taken before asking the actor; `set` stores the answer only if no drop happened since. */
+  ticket(): number {
+    return this.#drops;
+  }
+
+  set(digest: string, clientId: string, answer: CachedAuth, validUntil: number, ticket: number): void {
+    if (ticket !== this.#drops || !(validUntil > this.#clock.now())) return;
+    this.#lru.set(digest, { clientId, client: answer.client, slot: answer.slot, validUntil });
+    let set = this.#byClient.get(clientId);
+    if (set === undefined) this.#byClient.set(clientId, (set = new Set()));
+    set.add(digest);
+  }
+
+  drop(clientId: string): void {
+    this.#drops++;
+    const set = this.#byClient.get(clientId);
+    if (set === undefined) return;
+    for (const digest of [...set]) this.#lru.delete(digest);
+    this.#byClient.delete(clientId);
+  }
+
+  get size(): number {
+    return this.#lru.size;
+  }
+}
+
+export interface DropMsg {
+  readonly t: 'drop';
+  readonly clientId: string;
+}
+
+/** One actor per shard (keysPerShard) holding nothing but the way to that shard's cache. */
+export function authCacheActorKind(cache: ShardAuthCache): { name: string; create(ctx: ActorContext): { receive(m: unknown): unknown } } {
+  return {
+    name: OAUTH_AUTH_CACHE,
+    create() {
+      return {
+        receive(m: unknown): unknown {
+          const msg = m as Partial<DropMsg> | null;
+          if (msg?.t === 'drop' && typeof msg.clientId === 'string') cache.drop(msg.clientId);
+          return undefined;
+        },
+      };
+    },
+  };
+}
