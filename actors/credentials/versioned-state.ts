@@ -3,6 +3,9 @@
  * rules shared by both kinds of credential actor:
  *  - the copy is reloaded when it is older than the state TTL or absent (another replica may
  *    have created or changed it, and its change notice may have been lost);
+ *  - a copy in use past half its TTL is reloaded in the background while it keeps answering:
+ *    a busy actor never stops to reload (every message waiting behind it would wait too), only
+ *    an idle one finds its copy expired;
  *  - every write is a versioned compare-and-set; on ERR_VERSION_CONFLICT the copy is reloaded and
  *    the write decided again from the fresh record, once.
  */
@@ -13,6 +16,9 @@ import { StorageCodes, type CredentialState } from '../../storage/index.js';
 export class VersionedState<R> {
   rec: R | null = null;
   #loadedAt = 0;
+  /** Bumps whenever `rec` is replaced: a background read that started before loses to it. */
+  #generation = 0;
+  #refreshing = false;
 
   constructor(
     private readonly clock: Clock,
@@ -29,10 +35,34 @@ export class VersionedState<R> {
   async load(): Promise<void> {
     this.rec = await this.loader();
     this.#loadedAt = this.clock.now();
+    this.#generation++;
   }
 
   async fresh(): Promise<void> {
-    if (this.rec === null || this.clock.now() - this.#loadedAt > this.ttlMs) await this.load();
+    const age = this.clock.now() - this.#loadedAt;
+    if (this.rec === null || age > this.ttlMs) await this.load();
+    else if (age > this.ttlMs / 2) this.#refreshAhead();
+  }
+
+  /** The background reload; its failure is left to the next foreground load (which fails closed). */
+  #refreshAhead(): void {
+    if (this.#refreshing) return;
+    this.#refreshing = true;
+    const generation = this.#generation;
+    const startedAt = this.clock.now();
+    this.loader()
+      .then(
+        (rec) => {
+          if (generation !== this.#generation) return;
+          this.rec = rec;
+          this.#loadedAt = startedAt;
+          this.#generation++;
+        },
+        () => undefined,
+      )
+      .finally(() => {
+        this.#refreshing = false;
+      });
   }
 
   existing(): R {
@@ -48,6 +78,7 @@ export class VersionedState<R> {
       await this.load();
       this.rec = await decide(this.existing());
     }
+    this.#generation++;
     return this.rec;
   }
 }
