@@ -104,4 +104,16 @@ describe('serialize', () => {
     assert.throws(() => serialize({ status: 200, headers: { 'bad name': 'v' } }), /is not a token/);
     assert.throws(() => serialize({ status: 200, body: { n: 1n } }), TypeError);
   });
+
+  it('checks a frozen header object once and gives every answer its own list', () => {
+    const shared = Object.freeze({ 'Cache-Control': 'no-store', 'content-type': 'text/x-a' });
+    const a = serialize({ status: 200, headers: shared, body: 'a' });
+    const b = serialize({ status: 200, headers: shared, body: { b: 1 } });
+    assert.deepEqual(a.headers, [['cache-control', 'no-store'], ['content-type', 'text/x-a'], ['x-content-type-options', 'nosniff']]);
+    assert.deepEqual(b.headers, a.headers, 'the header content type wins over the JSON default, as without the cache');
+    assert.notEqual(a.headers, b.headers);
+    const bad = Object.freeze({ 'x-a': 'v\r\nx: y' });
+    assert.throws(() => serialize({ status: 200, headers: bad }), /invalid value/);
+    assert.throws(() => serialize({ status: 200, headers: bad }), /invalid value/, 'a refused object is refused every time');
+  });
 });

@@ -26,11 +26,19 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
  *  response (header injection), so they are refused rather than written. */
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
-/** TypeError for a malformed response (a bug of the handler, answered 500 by the caller). */
-export function serialize(r: HttpResponse): WireResponse {
+interface CheckedHeaders {
+  readonly headers: ReadonlyArray<readonly [string, string]>;
+  readonly contentType: string | undefined;
+}
+
+/** Frozen header objects (constants that many answers share, such as `no-store`) are checked
+ *  once: the check is most of the cost of serialising a small answer. */
+const checkedOnce = new WeakMap<object, CheckedHeaders>();
+
+function checkHeaders(given: Readonly<Record<string, string>>): CheckedHeaders {
   const headers: Array<readonly [string, string]> = [];
-  let contentType = r.contentType;
-  for (const [name, value] of Object.entries(r.headers ?? {})) {
+  let contentType: string | undefined;
+  for (const [name, value] of Object.entries(given)) {
     const key = name.toLowerCase();
     if (!TOKEN.test(key)) throw new TypeError(`response header name ${JSON.stringify(name)} is not a token`);
     if (typeof value !== 'string' || !FIELD_VALUE.test(value)) throw new TypeError(`response header ${key} has an invalid value`);
@@ -38,6 +46,19 @@ export function serialize(r: HttpResponse): WireResponse {
     if (key === 'content-type') contentType ??= value;
     else headers.push([key, value]);
   }
+  return { headers, contentType };
+}
+
+/** TypeError for a malformed response (a bug of the handler, answered 500 by the caller). */
+export function serialize(r: HttpResponse): WireResponse {
+  const given = r.headers ?? EMPTY_HEADERS;
+  let checked = checkedOnce.get(given);
+  if (checked === undefined) {
+    checked = checkHeaders(given);
+    if (Object.isFrozen(given)) checkedOnce.set(given, checked);
+  }
+  const headers = checked.headers.slice();
+  let contentType = r.contentType ?? checked.contentType;
   if (isBodiless(r.status)) return { status: r.status, statusLine: statusLine(r.status), headers, body: undefined };
 
   let body: Buffer;
@@ -63,6 +84,7 @@ export function serialize(r: HttpResponse): WireResponse {
 }
 
 const EMPTY = Buffer.alloc(0);
+const EMPTY_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
 /** Bodies up to this size are handed to uWS in one `end`; larger ones are streamed. */
 const SMALL = 64 * 1024;

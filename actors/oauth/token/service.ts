@@ -50,7 +50,8 @@ export interface TokenServiceOptions {
   readonly maxTtlMs: number;
 }
 
-const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' } as const;
+// Frozen: shared by every answer, its headers are checked once by the HTTP layer.
+const NO_STORE = Object.freeze({ 'cache-control': 'no-store', pragma: 'no-cache' } as const);
 
 function oauthReply(err: OAuthError): HttpResponse {
   return { status: err.status, headers: { ...NO_STORE, ...err.headers }, body: { error: err.error, error_description: err.description } };
@@ -110,7 +111,7 @@ export class TokenService {
       this.#audit('token.issued', a, { jti: issued.jti, scope: issued.scope, exp: issued.exp });
       return {
         status: 200,
-        headers: { ...NO_STORE },
+        headers: NO_STORE,
         body: { access_token: issued.accessToken, token_type: 'Bearer', expires_in: issued.expiresIn, scope: issued.scope },
       };
     });
@@ -123,7 +124,7 @@ export class TokenService {
       const a = await this.#authenticate(req, form, f);
       const token = form.get('token');
       if (token === undefined) throw invalidRequest('token is missing');
-      const inactive: HttpResponse = { status: 200, headers: { ...NO_STORE }, body: { active: false } };
+      const inactive: HttpResponse = { status: 200, headers: NO_STORE, body: { active: false } };
       let c;
       try {
         c = await this.#o.verifier.verify(token);
@@ -134,7 +135,7 @@ export class TokenService {
       if (c.tenant !== a.client.tenantId) return inactive;
       return {
         status: 200,
-        headers: { ...NO_STORE },
+        headers: NO_STORE,
         body: {
           active: true,
           scope: c.scope,
@@ -163,7 +164,7 @@ export class TokenService {
       const a = await this.#authenticate(req, form, f);
       const token = form.get('token');
       if (token === undefined) throw invalidRequest('token is missing');
-      const done: HttpResponse = { status: 200, headers: { ...NO_STORE } };
+      const done: HttpResponse = { status: 200, headers: NO_STORE };
       let c;
       try {
         c = await this.#o.verifier.claims(token, false);
