@@ -2,9 +2,11 @@
  * Packets from frames, and bytes from packets, with mqtt-packet's parser and generator. One
  * decoder per connection: the parser learns the protocol version from the CONNECT it parses.
  * The framer hands it exactly one whole packet at a time, which also keeps it clear of the
- * parser's habit of reading past a packet's end into the next one.
+ * parser's habit of reading past a packet's end into the next one. PUBLISH in and the
+ * acknowledgements out take a direct path first (fast-codec.ts); the rest goes to mqtt-packet.
  */
 import mqttPacket from 'mqtt-packet';
+import { decodePublish, encodeAck } from './fast-codec.js';
 import type { Packet, ProtocolVersion } from './types.js';
 import { namesAreUtf8 } from './utf8.js';
 
@@ -18,6 +20,8 @@ export class PacketDecoder {
   #packet: Packet | undefined;
   #error: string | undefined;
   #version: ProtocolVersion = 4;
+  /** The version the parser works in: set only by a CONNECT it parsed (4 until then). */
+  #parsed: ProtocolVersion = 4;
 
   constructor() {
     this.#parser.on('packet', (p: Packet) => {
@@ -30,7 +34,12 @@ export class PacketDecoder {
 
   /** Decodes one whole packet, as cut by the Framer. */
   decode(frame: Buffer): Decoded {
-    if (frame[0] !== undefined && frame[0] >> 4 === 1) {
+    const type = frame.length > 0 ? (frame[0] as number) >> 4 : 0;
+    if (type === 3) {
+      const fast = decodePublish(frame, this.#parsed);
+      if (fast !== undefined) return fast;
+    }
+    if (type === 1) {
       const level = connectLevel(frame);
       if (level !== undefined && level !== 3 && level !== 4 && level !== 5) return { kind: 'unsupported-version', level };
       if (level !== undefined) this.#version = level;
@@ -41,13 +50,16 @@ export class PacketDecoder {
     const packet = this.#packet as Packet | undefined;
     if (this.#error !== undefined) return { kind: 'malformed', reason: this.#error };
     if (packet === undefined) return { kind: 'malformed', reason: 'incomplete packet' };
+    if (packet.cmd === 'connect' && packet.protocolVersion !== undefined) this.#parsed = packet.protocolVersion;
     if (!namesAreUtf8(frame, packet, this.#version)) return { kind: 'malformed', reason: 'ill-formed UTF-8 string' };
+    // MQTT-4.7.3-2, as the direct path refuses it (an MQTT 5 PUBLISH with properties gets here).
+    if (packet.cmd === 'publish' && packet.topic.includes('\u0000')) return { kind: 'malformed', reason: 'NUL in topic name' };
     return { kind: 'packet', packet };
   }
 }
 
 export function encode(packet: Packet, version: ProtocolVersion): Buffer {
-  return mqttPacket.generate(packet, { protocolVersion: version });
+  return encodeAck(packet, version) ?? mqttPacket.generate(packet, { protocolVersion: version });
 }
 
 /** The protocol level of a CONNECT named MQTT or MQIsdp (undefined for another name: the
