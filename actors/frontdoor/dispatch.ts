@@ -21,6 +21,7 @@ import {
 } from '../../transports/bus/index.js';
 import { RC } from '../../transports/mqtt/index.js';
 import type { KpcDeps } from './deps.js';
+import { revokedTokenKey } from './registry.js';
 import { PORT, SESSION, sessionOpenedSubject, type PortMsg, type SessionMsg } from './protocol.js';
 
 export function dispatchService(d: KpcDeps, actors: ActorRef, log: Logger): Service {
@@ -97,6 +98,7 @@ export function dispatchService(d: KpcDeps, actors: ActorRef, log: Logger): Serv
       return;
     }
     const key = kind === 'basic' ? `${e.tenantId}/${e.credentialsId}` : `cert:${e.tenantId}/${e.credentialsId}`;
+    d.index.noteRevoked(key);
     // 0x87 for both kinds: 0x8A Banned exists on CONNACK only (MQTT 5.0 3.14.2.1), and a
     // DISCONNECT with it is refused by the connection, which would leave the session open.
     const n = end(d.index.byCredential(key), RC.NOT_AUTHORIZED, `client credentials ${kind === 'basic' ? 'revoked' : 'certificate revoked'}`);
@@ -112,7 +114,10 @@ export function dispatchService(d: KpcDeps, actors: ActorRef, log: Logger): Serv
       return;
     }
     let n = 0;
-    for (const tokenId of e.tokenIds) d.httpTokens.revoke(tokenId);
+    for (const tokenId of e.tokenIds) {
+      d.httpTokens.revoke(tokenId);
+      d.index.noteRevoked(revokedTokenKey(tokenId));
+    }
     for (const tokenId of e.tokenIds) n += end(d.index.byToken(tokenId), RC.NOT_AUTHORIZED, 'endpoint token revoked', tokenId);
     if (n > 0) log.info({ endpointId: e.endpointId, sessions: n }, 'sessions ended: endpoint token revoked');
   };

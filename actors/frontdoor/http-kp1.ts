@@ -10,7 +10,7 @@ import { encodeClientData, espClientDataSubject } from '../../transports/bus/ind
 import { problem, type HttpResponse, type Route } from '../../transports/http/index.js';
 import type { KpcDeps } from './deps.js';
 import { parseKp1 } from './kp1.js';
-import type { EspAnswer } from './registry.js';
+import { revokedTokenKey, type EspAnswer } from './registry.js';
 
 /** Resource path levels after `kp1/<appversion>/<extension>` that the binding accepts. */
 const MAX_LEVELS = 8;
@@ -58,10 +58,13 @@ export function kp1HttpRoutes(d: KpcDeps, tokens: HttpTokenCache, timeoutMs: num
       const key = `${route.application}\n${r.token!}`;
       let known = tokens.get(key);
       if (known === undefined) {
+        const mark = d.index.revocationMark();
         const v = await d.authenticator.token(route.application, r.token!).catch(() => undefined);
         if (v === undefined || v.statusCode >= 500) return fail(503, 'the endpoint token could not be checked now', { 'retry-after': '1' });
         if (v.statusCode === 403) return fail(403, 'the endpoint token is not active');
         if (v.statusCode !== 200 || v.tokenId === null || v.endpointId === null) return fail(401, 'unknown endpoint token');
+        // Revoked while the check was on its way back: neither served nor remembered.
+        if (d.index.revokedSince(revokedTokenKey(v.tokenId), mark)) return fail(403, 'the endpoint token is not active');
         known = { tokenId: v.tokenId, endpointId: v.endpointId };
         tokens.set(key, known);
       }

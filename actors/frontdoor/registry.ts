@@ -70,8 +70,20 @@ class MultiMap {
 }
 const EMPTY: ReadonlySet<string> = new Set();
 
+/** Revocations a shard remembers, to refuse a check answered before its event (oldest go first). */
+const MAX_REVOCATIONS = 100_000;
+
+/** The key under which an endpoint token's revocation is remembered (credential keys are
+ *  `<tenant>/<id>` and `cert:<tenant>/<id>`; a token id cannot take this form). */
+export function revokedTokenKey(tokenId: string): string {
+  return `token\n${tokenId}`;
+}
+
 export class SessionIndex {
   readonly #sessions = new Map<string, SessionFacts>();
+  /** Revoked credential keys and token keys -> the revocation's sequence number on this shard. */
+  readonly #revoked = new Map<string, number>();
+  #revocations = 0;
   readonly #byCredential = new MultiMap();
   readonly #byToken = new MultiMap();
   readonly #byEndpoint = new MultiMap();
@@ -116,6 +128,27 @@ export class SessionIndex {
   removeEndpoint(clientId: string, endpointId: string): void {
     this.#byEndpoint.delete(endpointId, clientId);
     this.#endpoints.get(clientId)?.delete(endpointId);
+  }
+
+  /**
+   * A check of a credential or token (CONNECT, a 1/KP token, an HTTP request's token) awaits an
+   * answer; a revocation event processed on this shard meanwhile finds no session to end yet.
+   * The check takes a mark before it asks, and after the answer asks whether one of its keys was
+   * revoked since: the session is then refused as if it had been there for the event.
+   */
+  revocationMark(): number {
+    return this.#revocations;
+  }
+
+  noteRevoked(key: string): void {
+    this.#revoked.delete(key);
+    this.#revoked.set(key, ++this.#revocations);
+    if (this.#revoked.size > MAX_REVOCATIONS) this.#revoked.delete(this.#revoked.keys().next().value as string);
+  }
+
+  revokedSince(key: string, mark: number): boolean {
+    const at = this.#revoked.get(key);
+    return at !== undefined && at > mark;
   }
 
   facts(clientId: string): SessionFacts | undefined {

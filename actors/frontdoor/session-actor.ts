@@ -24,7 +24,7 @@ import { KPC_DEPS, type KpcDeps } from './deps.js';
 import { errorPayload, isResponseFilter, matchesFilter, parseKp1, pushTopic, responseTopic } from './kp1.js';
 import { admits } from './kpc-config.js';
 import { PORT, SESSION, sessionOpenedSubject, type PortMsg, type SessionMsg } from './protocol.js';
-import type { ConnRef } from './registry.js';
+import { revokedTokenKey, type ConnRef } from './registry.js';
 import { relay, type PublishAnswer, type TokenGrant } from './relay.js';
 
 interface TokenEntry {
@@ -133,6 +133,7 @@ export class SessionActor implements Actor {
     const config = d.config();
     let policy = config.policy(tenantId, m.listener);
     const credentialKeys: string[] = [];
+    const mark = d.index.revocationMark();
     let basic = false;
     let x509 = false;
 
@@ -160,6 +161,8 @@ export class SessionActor implements Actor {
       basic = true;
       if (r.credentialsId !== null) credentialKeys.push(`${tenantId}/${r.credentialsId}`);
     }
+    // Revoked while the check was on its way back: the event found no session to end.
+    if (credentialKeys.some((k) => d.index.revokedSince(k, mark))) return refuse(RC.NOT_AUTHORIZED, 'credential-inactive');
     // The configuration may have been reloaded while the credentials were checked.
     if (!admits(d.config().policy(tenantId, m.listener), { basic, x509 })) return refuse(RC.NOT_AUTHORIZED, 'policy');
     // Sessions of clients that name no tenant share a key space: never across tenants.
@@ -229,6 +232,7 @@ export class SessionActor implements Actor {
           this.#error(topic, qos, 429, `a session may carry at most ${d.maxTokensPerSession} endpoint tokens`);
           return RC.QUOTA_EXCEEDED;
         }
+        const mark = d.index.revocationMark();
         const r = await d.authenticator.token(route.application, token).catch(() => undefined);
         if (r === undefined || r.statusCode >= 500) {
           d.metrics.published.inc({ result: 'undecided' });
@@ -239,6 +243,12 @@ export class SessionActor implements Actor {
           if (entry !== undefined) this.#forgetToken(key, entry);
           d.metrics.published.inc({ result: 'token-refused' });
           this.#error(topic, qos, r.statusCode === 403 ? 403 : 401, r.statusCode === 403 ? 'endpoint token is not active' : 'unknown endpoint token');
+          return RC.NOT_AUTHORIZED;
+        }
+        if (d.index.revokedSince(revokedTokenKey(r.tokenId), mark)) {
+          // Revoked while the check was on its way back: end the session as the event would have.
+          d.metrics.published.inc({ result: 'token-refused' });
+          this.#end(RC.NOT_AUTHORIZED, 'endpoint token revoked', undefined);
           return RC.NOT_AUTHORIZED;
         }
         entry = { tokenId: r.tokenId, endpointId: r.endpointId, checkedAt: now };

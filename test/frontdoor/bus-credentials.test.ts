@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
   capBasicRequestSubject,
+  encodeClientCredentialsRevokedEvent,
+  eventSubject,
   decodeClientBasicAuthenticationRequest,
   decodeEndpointTokenValidationRequest,
   ecapTokenRequestSubject,
@@ -59,6 +61,34 @@ describe('kpc.credentials: bus (22/CAP and 16/ECAP over the bus)', () => {
       }
     });
   }
+
+  it('credentials revoked while their check is on its way back: the client does not stay connected', async () => {
+    // A fresh credential: its first check is a hash verification and a first-use write, so the
+    // revocation event below reaches the session's shard before the (positive) answer does.
+    const id = await provisionClient(tp, 'race-dev');
+    const watch = tp.platform.bus.subscribe(capBasicRequestSubject(tp.config['ccm.instanceName']), (m) => {
+      const r = decodeClientBasicAuthenticationRequest(m.data);
+      if (r.username !== 'race-dev') return;
+      // As if an operator revoked the credential right after its check was decided.
+      tp.platform.bus.publish(
+        eventSubject('ccm', 'client-credentials', 'basic', 'revoked'),
+        encodeClientCredentialsRevokedEvent({ correlationId: 'race-1', timestamp: Date.now(), timeout: 0, tenantId: 'acme', credentialsId: id, originatorReplicaId: 'test' }),
+      );
+    });
+    try {
+      const { client, connack } = await RawClient.connect(tp.platform.mqttPort as number, 5, { clientId: 'race-client', username: 'race-dev@acme', password: PASSWORD });
+      if (connackCode(connack) === 0) {
+        // The answer won the race: the session was indexed first, and the event ended it.
+        const after = await client.untilClosed();
+        assert.ok(after.some((p) => p.cmd === 'disconnect' && p.reasonCode === 0x87), JSON.stringify(after));
+      } else {
+        assert.equal(connackCode(connack), 0x87, 'refused as revoked, not accepted for good');
+        await client.untilClosed();
+      }
+    } finally {
+      watch.unsubscribe();
+    }
+  });
 
   it('a wrong password is refused over 22/CAP (CONNACK 0x86)', async () => {
     const { client, connack } = await RawClient.connect(tp.platform.mqttPort as number, 5, { clientId: 'bus-wrong', username: 'bus-dev@acme', password: 'wrong-password' });
