@@ -33,6 +33,10 @@ export interface ConnectStormParams {
   readonly brokerPid: number | undefined;
   /** Wait between the last worker holding its share and the memory reads. */
   readonly settleMs: number;
+  /** Connections of the whole storm: worker 0 also reads the broker's RSS once about half of
+   *  them are open, so that memory per connection is a slope between two counts, free of
+   *  whatever the broker still held or released from its start-up. */
+  readonly connections: number;
 }
 
 type Meeting = { readonly type: 'held'; readonly worker: number; readonly open: number } | { readonly type: 'release' };
@@ -57,6 +61,7 @@ export const createGenerator: CreateGenerator<ConnectStormParams> = (init) => {
   };
   let dropped = 0;
   let k = 0;
+  let halfRead: Promise<void> | undefined;
   const pinger = p.keepaliveSec > 0 ? setInterval(() => held.forEach((c) => c.ping()), (p.keepaliveSec * 1000) / 2) : undefined;
   pinger?.unref();
 
@@ -82,6 +87,17 @@ export const createGenerator: CreateGenerator<ConnectStormParams> = (init) => {
       const code = await c.connect();
       if (code !== 0) throw new BenchError(BenchCodes.MQTT_REFUSED, `CONNACK refused: ${refusal(code, p.protocolVersion)}`);
       held.push(c);
+      if (init.workerIndex === 0 && halfRead === undefined && p.brokerPid !== undefined && held.length * init.workerCount >= p.connections / 2) {
+        // Every worker holds about as many: worker 0's count times the workers is the storm's.
+        const openNow = held.length * init.workerCount;
+        halfRead = readProcSample(p.brokerPid).then(
+          (s) => {
+            init.count('rss_half_bytes', s.rssBytes);
+            init.count('held_at_half', openNow);
+          },
+          () => undefined,
+        );
+      }
     },
 
     async close(): Promise<void> {
@@ -89,6 +105,7 @@ export const createGenerator: CreateGenerator<ConnectStormParams> = (init) => {
       const open = held.filter((c) => c.open).length;
       init.count('dropped_while_idle', dropped);
       if (init.workerIndex === 0) {
+        await halfRead;
         heldBy.set(0, open);
         await waitFor((resolve) => (onHeld = () => heldBy.size === init.workerCount && resolve()), heldBy.size === init.workerCount, HELD_WAIT_MS);
         let total = 0;
