@@ -54,9 +54,10 @@ export class SessionActor implements Actor {
   #tenantId: string | undefined;
   #version: ProtocolVersion = 4;
   /** `<application>\n<token>` -> what 16/ECAP said. */
-  readonly #tokens = new Map<string, TokenEntry>();
+  // Made on first use: most sessions of an idle fleet never carry a token (an empty Map is ~200 B).
+  #tokens: Map<string, TokenEntry> | undefined;
   /** endpointId -> the app version and token it was last seen with (for pushes and ELCE). */
-  readonly #endpoints = new Map<string, { appVersion: string; token: string }>();
+  #endpoints: Map<string, { appVersion: string; token: string }> | undefined;
   #subs: Subscription[] = [];
   #deliveries = 0;
 
@@ -224,10 +225,10 @@ export class SessionActor implements Actor {
     if (route.endpointAware) {
       const token = req.token!;
       const key = `${route.application}\n${token}`;
-      let entry = this.#tokens.get(key);
+      let entry = this.#tokens?.get(key);
       const now = this.#ctx.clock.now();
       if (entry === undefined || now - entry.checkedAt >= d.tokenRecheckMs) {
-        if (entry === undefined && this.#tokens.size >= d.maxTokensPerSession) {
+        if (entry === undefined && (this.#tokens?.size ?? 0) >= d.maxTokensPerSession) {
           d.metrics.published.inc({ result: 'too-many-tokens' });
           this.#error(topic, qos, 429, `a session may carry at most ${d.maxTokensPerSession} endpoint tokens`);
           return RC.QUOTA_EXCEEDED;
@@ -252,15 +253,15 @@ export class SessionActor implements Actor {
           return RC.NOT_AUTHORIZED;
         }
         entry = { tokenId: r.tokenId, endpointId: r.endpointId, checkedAt: now };
-        this.#tokens.set(key, entry);
+        (this.#tokens ??= new Map()).set(key, entry);
         d.index.addToken(this.#ctx.key, entry.tokenId, entry.endpointId);
-        if (!this.#endpoints.has(entry.endpointId)) {
-          this.#endpoints.set(entry.endpointId, { appVersion: req.appVersion, token });
+        if (this.#endpoints?.has(entry.endpointId) !== true) {
+          (this.#endpoints ??= new Map()).set(entry.endpointId, { appVersion: req.appVersion, token });
           this.#announce(true, { [entry.endpointId]: req.appVersion });
         }
       }
       endpointId = entry.endpointId;
-      this.#endpoints.set(endpointId, { appVersion: req.appVersion, token });
+      (this.#endpoints ??= new Map()).set(endpointId, { appVersion: req.appVersion, token });
       granted({ key, endpointId, validUntil: entry.checkedAt + d.tokenRecheckMs });
     }
     try {
@@ -275,11 +276,11 @@ export class SessionActor implements Actor {
   }
 
   #forgetToken(key: string, entry: TokenEntry): void {
-    this.#tokens.delete(key);
+    this.#tokens?.delete(key);
     this.#d.index.removeToken(this.#ctx.key, entry.tokenId);
     // No pushes for an endpoint the session no longer holds a valid token of.
-    if (![...this.#tokens.values()].some((e) => e.endpointId === entry.endpointId)) {
-      this.#endpoints.delete(entry.endpointId);
+    if (![...(this.#tokens?.values() ?? [])].some((e) => e.endpointId === entry.endpointId)) {
+      this.#endpoints?.delete(entry.endpointId);
       this.#d.index.removeEndpoint(this.#ctx.key, entry.endpointId);
     }
   }
@@ -325,7 +326,7 @@ export class SessionActor implements Actor {
   }
 
   #push(m: Extract<SessionMsg, { t: 'push' }>): void {
-    const ep = this.#endpoints.get(m.endpointId);
+    const ep = this.#endpoints?.get(m.endpointId);
     if (ep === undefined || ep.appVersion !== m.appVersion) return;
     const topic = pushTopic(m.appVersion, m.extension, ep.token, m.resourcePath);
     if (m.statusCode >= 400) this.#deliver(topic.replace(/\/status$/, '/error'), errorPayload(m.statusCode, m.reasonPhrase ?? ''), 1, 'error');
@@ -335,7 +336,7 @@ export class SessionActor implements Actor {
   #end(reasonCode: number, reason: string, tokenId: string | undefined, fromPublish = false, disconnected = false): void {
     const conn = this.#conn;
     if (conn === undefined) return;
-    if (tokenId !== undefined && ![...this.#tokens.values()].some((e) => e.tokenId === tokenId)) return;
+    if (tokenId !== undefined && ![...(this.#tokens?.values() ?? [])].some((e) => e.tokenId === tokenId)) return;
     this.#d.metrics.ended.inc({ reason: fromPublish ? 'protocol' : reason.split(' ')[0] ?? 'other' });
     if (!disconnected) this.#port(conn, { op: 'disconnect', id: conn.id, reasonCode, reason });
     this.#closed();
@@ -355,7 +356,7 @@ export class SessionActor implements Actor {
   /** The connection ended (or is being ended): announce, unindex, and go away. */
   #closed(passivate = true): void {
     if (this.#conn === undefined) return;
-    if (this.#endpoints.size > 0) {
+    if (this.#endpoints !== undefined && this.#endpoints.size > 0) {
       const endpoints: Record<string, string> = {};
       for (const [id, e] of this.#endpoints) endpoints[id] = e.appVersion;
       this.#announce(false, endpoints);
@@ -363,8 +364,8 @@ export class SessionActor implements Actor {
     this.#d.index.close(this.#ctx.key);
     this.#conn = undefined;
     this.#tenantId = undefined;
-    this.#tokens.clear();
-    this.#endpoints.clear();
+    this.#tokens = undefined;
+    this.#endpoints = undefined;
     this.#subs = [];
     if (passivate) this.#ctx.passivate();
   }

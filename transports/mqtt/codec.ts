@@ -16,20 +16,27 @@ export type Decoded =
   | { readonly kind: 'unsupported-version'; readonly level: number };
 
 export class PacketDecoder {
-  readonly #parser = mqttPacket.parser();
   #packet: Packet | undefined;
   #error: string | undefined;
   #version: ProtocolVersion = 4;
   /** The version the parser works in: set only by a CONNECT it parsed (4 until then). */
   #parsed: ProtocolVersion = 4;
 
-  constructor() {
-    this.#parser.on('packet', (p: Packet) => {
+  /**
+   * A parser for one packet, made when a packet needs one and dropped after it. Whole frames
+   * leave it no state worth keeping but the protocol version, which it is given; a kept parser
+   * would cost an idle connection about 1.6 KB and hold its CONNECT (password included), which
+   * mqtt-packet keeps as its settings.
+   */
+  #parse(frame: Buffer): void {
+    const parser = mqttPacket.parser({ protocolVersion: this.#parsed });
+    parser.on('packet', (p: Packet) => {
       this.#packet = p;
     });
-    this.#parser.on('error', (e: unknown) => {
+    parser.on('error', (e: unknown) => {
       this.#error ??= e instanceof Error ? e.message : String(e);
     });
+    parser.parse(frame);
   }
 
   /** Decodes one whole packet, as cut by the Framer. */
@@ -46,8 +53,9 @@ export class PacketDecoder {
     }
     this.#packet = undefined;
     this.#error = undefined;
-    this.#parser.parse(frame);
+    this.#parse(frame);
     const packet = this.#packet as Packet | undefined;
+    this.#packet = undefined;
     if (this.#error !== undefined) return { kind: 'malformed', reason: this.#error };
     if (packet === undefined) return { kind: 'malformed', reason: 'incomplete packet' };
     if (packet.cmd === 'connect' && packet.protocolVersion !== undefined) this.#parsed = packet.protocolVersion;
