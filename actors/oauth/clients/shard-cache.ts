@@ -16,9 +16,9 @@
  *    client. An answer computed before a change and arriving after its drop is not stored (the
  *    cache's drop counter moved while it was in flight).
  */
-import { hash, randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { ActorContext, Clock } from '../../../runtime/index.js';
+import { digestKey, keyedDigest } from '../../credentials/secret-cache.js';
 import type { ClientIdentity } from '../contract.js';
 
 export const OAUTH_AUTH_CACHE = 'oauth-auth-cache';
@@ -35,7 +35,7 @@ interface Entry extends CachedAuth {
 }
 
 export class ShardAuthCache {
-  readonly #key = randomBytes(32).toString('hex');
+  readonly #key = digestKey();
   readonly #lru: LRUCache<string, Entry>;
   /** Digests per client, to drop them all on a change. */
   readonly #byClient = new Map<string, Set<string>>();
@@ -57,9 +57,9 @@ export class ShardAuthCache {
     });
   }
 
-  /** The key of a presented secret: a keyed SHA-256 (one call, cheaper than an HMAC object). */
+  /** The key of a presented secret (keyedDigest). */
   digest(clientId: string, method: string, secret: string): string {
-    return hash('sha256', `${this.#key}\0${clientId}\0${method}\0${secret}`, 'base64');
+    return keyedDigest(this.#key, [clientId, method, secret]);
   }
 
   get(digest: string): CachedAuth | undefined {
