@@ -50,6 +50,9 @@ export async function setup(host: ShardHost): Promise<void> {
   } else bus = new ThreadBus(host.hub('bus'));
   host.provide('bus', bus);
   host.addHealthCheck('bus', () => bus.health());
+  // The services' subscriptions (extensions, front door, notices) are in force before the
+  // platform says it is up: a message published at once would otherwise find no subscriber.
+  host.beforeReady(() => bus.flush());
   host.onStopped(() => bus.close());
 
   host.provide('http.routes', []);

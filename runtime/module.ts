@@ -38,6 +38,10 @@ export interface ShardHost {
   /** What an earlier module provided under `name`; TypeError if nothing was. */
   dep<T>(name: string): T;
   addService(service: Service): void;
+  /** Runs once every service has started, before the shard reports itself ready: for work that
+   *  must be complete before traffic, such as the bus applying every subscription made by the
+   *  services (the ready report and the bus travel on different ports). */
+  beforeReady(fn: () => Promise<void>): void;
   /** The port to the main-thread hub of that name (see Hub); TypeError if there is none. */
   hub(name: string): MessagePort;
   /** Runs after every activation of the shard is passivated (close pools and connections here,

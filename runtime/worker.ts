@@ -48,6 +48,7 @@ const hasher: Hasher = {
 };
 
 const services: Service[] = [];
+const readyBarriers: Array<() => Promise<void>> = [];
 const checks: Array<{ name: string; check: () => Promise<void> }> = [];
 const closers: Array<() => Promise<void> | void> = [];
 const host: ShardHost = {
@@ -75,6 +76,7 @@ const host: ShardHost = {
     return p;
   },
   addService: (s) => void services.push(s),
+  beforeReady: (fn) => void readyBarriers.push(fn),
   onStopped: (fn) => void closers.push(fn),
   addHealthCheck: (name, check) => void checks.push({ name, check }),
 };
@@ -173,6 +175,7 @@ function setupFailed(err: unknown): void {
 async function startServices(): Promise<void> {
   try {
     for (const s of services) await s.start();
+    for (const fn of readyBarriers) await fn();
     send({ t: 'ready' });
   } catch (err) {
     setupFailed(err);

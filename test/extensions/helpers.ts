@@ -52,9 +52,20 @@ export class Answers {
     });
   }
 
-  /** Resolves once `n` answers arrived in all. */
-  async count(n: number): Promise<ExtensionData[]> {
-    if (this.got.length < n) await new Promise<void>((resolve) => this.#waiters.push({ n, resolve }));
+  /** Resolves once `n` answers arrived in all; rejects, saying how many came, after `timeoutMs`
+   *  (a lost answer fails the test instead of holding it until the runner's own timeout). */
+  async count(n: number, timeoutMs = 30_000): Promise<ExtensionData[]> {
+    if (this.got.length < n) {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await new Promise<void>((resolve, reject) => {
+          this.#waiters.push({ n, resolve });
+          timer = setTimeout(() => reject(new Error(`${this.got.length} of ${n} answers within ${timeoutMs} ms`)), timeoutMs);
+        });
+      } finally {
+        clearTimeout(timer);
+      }
+    }
     return this.got;
   }
 }
