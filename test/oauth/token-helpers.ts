@@ -11,7 +11,7 @@ import { Writable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import { ManualClock } from '../../runtime/index.js';
-import { openBackend, type StorageBackend } from '../../storage/index.js';
+import { openBackend, type SigningKeyRepository, type StorageBackend } from '../../storage/index.js';
 import { startHttpServer, type HttpServer } from '../../transports/http/index.js';
 import type { ClientAuthOutcome, ClientIdentity, OAuthClients } from '../../actors/oauth/contract.js';
 import { KeyEncryptionKey } from '../../actors/oauth/token/kek.js';
@@ -83,7 +83,7 @@ export interface TokenHarness {
   service: TokenService;
   audit(): Array<Record<string, unknown>>;
   /** A second view of the same storage, as another replica or shard would have. */
-  otherKeys(over?: { alg?: SigningAlg }): SigningKeys;
+  otherKeys(over?: { alg?: SigningAlg; repo?: SigningKeyRepository }): SigningKeys;
   close(): Promise<void>;
 }
 

@@ -520,6 +520,10 @@ describe('signing keys', () => {
       assert.equal(both.length, 2);
       // The new key is published before it signs: every replica sees it first.
       assert.equal(decodeProtectedHeader(await token(h)).kid, oldKid);
+      // Inside two refresh periods a shard may still sign from its copy (re-read meanwhile in
+      // the background): the new key signs from 2 x refreshMs on.
+      h.clock.advance(5000);
+      assert.equal(decodeProtectedHeader(await token(h)).kid, oldKid);
       h.clock.advance(5000);
       const newToken = await token(h);
       const newKid = decodeProtectedHeader(newToken).kid;
@@ -587,6 +591,45 @@ describe('signing keys', () => {
     }
   });
 
+  test('a copy older than refreshMs keeps signing while storage is re-read; one twice as old is waited for', async () => {
+    const h = await startTokenHarness({ refreshMs: 5000 });
+    try {
+      const repo = h.storage.signingKeys;
+      let gate: Promise<void> = Promise.resolve();
+      let reads = 0;
+      const held = new Proxy(repo, {
+        get(target, prop) {
+          if (prop === 'list') {
+            return async () => {
+              reads++;
+              await gate;
+              return target.list();
+            };
+          }
+          const v = Reflect.get(target, prop) as unknown;
+          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+        },
+      });
+      const keys = h.otherKeys({ repo: held });
+      await keys.refresh();
+      let open!: () => void;
+      gate = new Promise((r) => (open = r));
+      const within = (p: Promise<unknown>) => Promise.race([p.then(() => 'answered'), new Promise((r) => setTimeout(() => r('waiting'), 300))]);
+
+      h.clock.advance(6000);
+      const before = reads;
+      assert.equal(await within(keys.current()), 'answered', 'past refreshMs: the copy signs at once');
+      assert.equal(reads, before + 1, 'and one read is under way');
+      h.clock.advance(5000);
+      const late = keys.current();
+      assert.equal(await within(late), 'waiting', 'past twice refreshMs: the read is waited for');
+      open();
+      assert.equal((await late).alg, 'ES256');
+    } finally {
+      await h.close();
+    }
+  });
+
   test('changing the algorithm makes a key of the new algorithm; the old one stays published for the overlap', async () => {
     const h = await startTokenHarness({ overlapMs: 1 * DAY });
     try {
@@ -594,7 +637,7 @@ describe('signing keys', () => {
       const before = await token(h);
       const rsa = h.otherKeys({ alg: 'RS256' });
       await rsa.refresh();
-      h.clock.advance(5000);
+      h.clock.advance(10_000);
       const cur = await rsa.current();
       assert.equal(cur.alg, 'RS256');
       const published = (await rsa.jwks()).keys;

@@ -1,6 +1,8 @@
 /**
  * The signing keys of the access tokens, as one shard sees them: a cache of storage's
- * `signing_keys` (shared by every replica), re-read every `refreshMs`, and the rotation.
+ * `signing_keys` (shared by every replica), re-read every `refreshMs`, and the rotation. A copy
+ * older than `refreshMs` keeps serving while it is re-read in the background (a token request
+ * never waits for storage on a busy shard); only a copy twice that old is waited for.
  *
  * Rules, applied by whoever loads the keys (any shard of any replica, racing freely):
  *  - the head is the newest key of the configured alg that is not retired (retiresAt null);
@@ -9,8 +11,9 @@
  *    ERR_DUPLICATE and use the stored one;
  *  - every other key not retired yet is retired at `newest.activatesAt + overlapMs`: racers that
  *    still made two heads (a crash between add and retire, two first keys) agree on the newest;
- *  - a new key is published at once but signs only from `activatesAt` (now + refreshMs, or now
- *    for the very first key), so every replica has re-read the set before a token shows its kid;
+ *  - a new key is published at once but signs only from `activatesAt` (now + 2 x refreshMs, or
+ *    now for the very first key), so every replica has re-read the set before a token shows its
+ *    kid (a copy is used for at most two refresh periods);
  *  - tokens are signed by the newest published key that is active; verifiers accept every key
  *    with retiresAt null or in the future, and GET /oauth2/jwks publishes exactly those.
  * Signing uses node:crypto KeyObjects made once per key (synchronous, several times faster than
@@ -100,9 +103,8 @@ export class SigningKeys {
 
   /** The key new tokens are signed with. */
   async current(): Promise<ActiveKey> {
-    const l = this.#loaded;
     const now = this.#o.clock.now();
-    const { live } = l !== undefined && now - l.at < this.#o.refreshMs ? l : await this.#reload();
+    const { live } = await this.#fresh();
     const k = live.find((x) => x.activatesAt <= now && (x.retiresAt === null || x.retiresAt > now));
     if (k === undefined) throw new TokenError(TokenCodes.KEYS_UNAVAILABLE, 'no active signing key');
     return this.#signer(k);
@@ -134,9 +136,17 @@ export class SigningKeys {
     await this.#reload();
   }
 
+  /** The copy, re-read in the background once older than refreshMs, waited for once older
+   *  than twice that (or when there is none). A failed background read is left to the next. */
   #fresh(): Promise<Loaded> {
     const l = this.#loaded;
-    if (l !== undefined && this.#o.clock.now() - l.at < this.#o.refreshMs) return Promise.resolve(l);
+    if (l === undefined) return this.#reload();
+    const age = this.#o.clock.now() - l.at;
+    if (age < this.#o.refreshMs) return Promise.resolve(l);
+    if (age < 2 * this.#o.refreshMs) {
+      this.#reload().catch(() => undefined);
+      return Promise.resolve(l);
+    }
     return this.#reload();
   }
 
@@ -157,7 +167,7 @@ export class SigningKeys {
     if (head === undefined || head.createdAt + o.rotationMs <= now) {
       // The very first key signs at once; a successor waits until every replica has seen it.
       const anyLive = all.some((k) => k.retiresAt === null || k.retiresAt > now);
-      const created = await this.#create(head === undefined ? firstKid(o.alg, now) : nextKid(head.kid, o.alg, now), now, anyLive ? now + o.refreshMs : now);
+      const created = await this.#create(head === undefined ? firstKid(o.alg, now) : nextKid(head.kid, o.alg, now), now, anyLive ? now + 2 * o.refreshMs : now);
       if (created) {
         o.audit.info({ event: 'signing-key.created', kid: created, alg: o.alg, replaces: head?.kid ?? null }, 'signing key created');
         await o.repo.deleteRetiredBefore(now);
