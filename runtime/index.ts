@@ -35,3 +35,4 @@ export type { ManagementServer, ManagementSource } from './management.js';
 export type { HealthProblem, RuntimeSettings } from './messages.js';
 export type { Hub, Service, ShardHost, ShardModule } from './module.js';
 export { keysPerShard, shardOf } from './router.js';
+export { sourcedCounter } from './metrics.js';

@@ -10,8 +10,9 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import type { Router } from './router.js';
 import type { Shard } from './shard.js';
 
-/** Monotonic counter whose value is read from a source at scrape time. */
-function sourcedCounter(registry: Registry, name: string, help: string, read: () => number): void {
+/** Monotonic counter whose value is read from a source at scrape time (a plain number the hot
+ *  path increments, copied into prom-client only when scraped). */
+export function sourcedCounter(registry: Registry, name: string, help: string, read: () => number): void {
   new Counter({
     name,
     help,

@@ -60,16 +60,21 @@ export function credentialEvents(bus: Bus, names: EventNames, clock: Clock): Cre
   };
 }
 
-/** Parses a change notice; null for anything malformed (it came from the network). */
-export function parseChangeNotice(data: Uint8Array): ChangeNotice | null {
+/** A JSON object from a bus message, or null for anything else (it came from the network). */
+export function jsonObject(data: Uint8Array): Record<string, unknown> | null {
   let v: unknown;
   try {
     v = JSON.parse(new TextDecoder().decode(data));
   } catch {
     return null;
   }
-  if (typeof v !== 'object' || v === null) return null;
-  const o = v as Record<string, unknown>;
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+}
+
+/** Parses a change notice; null for anything malformed (it came from the network). */
+export function parseChangeNotice(data: Uint8Array): ChangeNotice | null {
+  const o = jsonObject(data);
+  if (o === null) return null;
   const str = (k: string): boolean => typeof o[k] === 'string' && (o[k] as string).length > 0 && (o[k] as string).length <= 512;
   if (!str('originatorReplicaId')) return null;
   if (o['kind'] === 'credential' && str('tenantId') && str('username')) return o as unknown as ChangeNotice;

@@ -3,8 +3,7 @@
  * service object REST handlers use, and the bus responders. Needs the infra module before it.
  */
 import { randomBytes } from 'node:crypto';
-import { Counter } from 'prom-client';
-import type { ShardHost } from '../../runtime/index.js';
+import { sourcedCounter, type ShardHost } from '../../runtime/index.js';
 import type { Route } from '../../transports/http/index.js';
 import type { ClientCredentialRepository, EndpointTokenRepository } from '../../storage/index.js';
 import type { Bus } from '../../transports/bus/index.js';
@@ -55,18 +54,6 @@ export async function setup(host: ShardHost): Promise<void> {
   host.addService(credentialResponders(bus, service, host.actors, names, host.log));
   host.dep<Route[]>('http.routes').push(...credentialRoutes(service, { bulkMaxBodyBytes: cfg['http.bulkMaxBodyBytes'] }));
 
-  for (const [name, help, read] of [
-    ['fleetgate_secret_cache_hits_total', 'Authentications answered from the verified-secret cache', () => cache.hits],
-    ['fleetgate_secret_cache_misses_total', 'Authentications that needed a hash verification', () => cache.misses],
-  ] as const) {
-    new Counter({
-      name,
-      help,
-      registers: [host.metrics],
-      collect() {
-        this.reset();
-        this.inc(read());
-      },
-    });
-  }
+  sourcedCounter(host.metrics, 'fleetgate_secret_cache_hits_total', 'Authentications answered from the verified-secret cache', () => cache.hits);
+  sourcedCounter(host.metrics, 'fleetgate_secret_cache_misses_total', 'Authentications that needed a hash verification', () => cache.misses);
 }

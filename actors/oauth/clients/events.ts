@@ -7,6 +7,7 @@
  */
 import type { ActorRef, Logger, Service } from '../../../runtime/index.js';
 import type { Bus, Subscription } from '../../../transports/bus/index.js';
+import { jsonObject } from '../../credentials/events.js';
 import { CLIENT_ID, OAUTH_CLIENT } from './protocol.js';
 
 export const CLIENT_CHANGED_SUBJECT = 'fleetgate.v1.events.oauth.client.changed';
@@ -35,14 +36,8 @@ export function clientEvents(bus: Bus, replicaId: string): ClientEvents {
 
 /** Parses a notice; null for anything malformed (it came from the network). */
 export function parseClientChangeNotice(data: Uint8Array): ClientChangeNotice | null {
-  let v: unknown;
-  try {
-    v = JSON.parse(new TextDecoder().decode(data));
-  } catch {
-    return null;
-  }
-  if (typeof v !== 'object' || v === null) return null;
-  const o = v as Record<string, unknown>;
+  const o = jsonObject(data);
+  if (o === null) return null;
   const { clientId, originatorReplicaId } = o;
   if (typeof clientId !== 'string' || !CLIENT_ID.test(clientId)) return null;
   if (typeof originatorReplicaId !== 'string' || originatorReplicaId.length === 0 || originatorReplicaId.length > 64) return null;

@@ -5,8 +5,7 @@
  * (storage, bus, 'http.routes') before it.
  */
 import { randomBytes } from 'node:crypto';
-import { Counter } from 'prom-client';
-import { keysPerShard, logger, type ShardHost } from '../../../runtime/index.js';
+import { keysPerShard, logger, sourcedCounter, type ShardHost } from '../../../runtime/index.js';
 import type { OAuthClientRepository, ServiceAccountRepository } from '../../../storage/index.js';
 import type { Bus } from '../../../transports/bus/index.js';
 import type { Route } from '../../../transports/http/index.js';
@@ -64,19 +63,7 @@ export async function setup(host: ShardHost): Promise<void> {
   host.addService(clientChangeListener(bus, host.actors, replicaId, host.log));
   host.dep<Route[]>('http.routes').push(...clientRoutes(registry));
 
-  for (const [name, help, read] of [
-    ['fleetgate_oauth_secret_cache_hits_total', 'Client authentications answered from the verified-secret cache', () => cache.hits],
-    ['fleetgate_oauth_secret_cache_misses_total', 'Client authentications that needed a hash verification', () => cache.misses],
-    ['fleetgate_oauth_auth_shard_cache_hits_total', 'Client authentications answered by the receiving shard without asking the client actor', () => local.hits],
-  ] as const) {
-    new Counter({
-      name,
-      help,
-      registers: [host.metrics],
-      collect() {
-        this.reset();
-        this.inc(read());
-      },
-    });
-  }
+  sourcedCounter(host.metrics, 'fleetgate_oauth_secret_cache_hits_total', 'Client authentications answered from the verified-secret cache', () => cache.hits);
+  sourcedCounter(host.metrics, 'fleetgate_oauth_secret_cache_misses_total', 'Client authentications that needed a hash verification', () => cache.misses);
+  sourcedCounter(host.metrics, 'fleetgate_oauth_auth_shard_cache_hits_total', 'Client authentications answered by the receiving shard without asking the client actor', () => local.hits);
 }
