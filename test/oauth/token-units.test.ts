@@ -14,7 +14,8 @@ import { derToJose } from '../../actors/oauth/token/ecdsa.js';
 import { parseForm } from '../../actors/oauth/token/form.js';
 import { grantedScopes, issueAccessToken } from '../../actors/oauth/token/grants/client-credentials.js';
 import { KeyEncryptionKey } from '../../actors/oauth/token/kek.js';
-import { signerOf } from '../../actors/oauth/token/keys.js';
+import { signerOf, type ActiveKey } from '../../actors/oauth/token/keys.js';
+import { BatchSigner } from '../../actors/oauth/token/sign-batch.js';
 import { BlockedView, FailureWindow, LocalLimiter } from '../../actors/oauth/token/limiter.js';
 import { basicHeader } from './token-helpers.js';
 
@@ -120,7 +121,7 @@ test('signer: node:crypto JWS for ES256, RS256 and EdDSA verifies with jose; the
       serviceAccount: { id: 'sa-1', roles: ['r'], permissions: ['p:w'], groups: ['g'], attributes: {} },
     };
     const nowMs = Date.now();
-    const issued = issueAccessToken(client, ['b'], { key, issuer: 'https://as.example', audience: 'fleetgate', nowMs, maxTtlSeconds: 600 });
+    const issued = await issueAccessToken(client, ['b'], { key, signer: new BatchSigner(), issuer: 'https://as.example', audience: 'fleetgate', nowMs, maxTtlSeconds: 600 });
     const { payload, protectedHeader } = await jwtVerify(issued.accessToken, pair.publicKey, { algorithms: [alg], typ: 'at+jwt', issuer: 'https://as.example', audience: 'fleetgate' });
     assert.deepEqual(protectedHeader, { alg, kid: `${alg.toLowerCase()}-k-1`, typ: 'at+jwt' });
     const iat = Math.floor(nowMs / 1000);
@@ -178,4 +179,51 @@ test('ECDSA DER to JWS: every P-256 and P-384 signature verifies in the ieee-p13
   assert.throws(() => derToJose(good.subarray(0, good.length - 1), 32), /truncated/);
   assert.throws(() => derToJose(Buffer.from([0x31, 0x00]), 32), /SEQUENCE expected/);
   assert.throws(() => derToJose(good, 16), /larger than the curve/);
+});
+
+/** A key that counts the flushes its signatures were made in: the signatures of one flush run
+ *  in one callback, and a microtask runs only after that callback returns. */
+function countingKey(log: { flushes: number; order: string[] }, fail?: string): ActiveKey {
+  let inFlush = false;
+  return {
+    kid: 'k', alg: 'ES256', headerPrefix: 'h.',
+    sign(input: string): Buffer {
+      if (!inFlush) {
+        inFlush = true;
+        log.flushes++;
+        queueMicrotask(() => {
+          inFlush = false;
+        });
+      }
+      if (input === fail) throw new Error('key failed');
+      log.order.push(input);
+      return Buffer.from(`sig:${input}`);
+    },
+  };
+}
+
+test('batch signer: nothing is signed before the loop turns; one flush signs what one pass asked for', async () => {
+  const log = { flushes: 0, order: [] as string[] };
+  const key = countingKey(log);
+  const signer = new BatchSigner(64);
+  const asked = ['a', 'b', 'c', 'd', 'e'].map((s) => signer.sign(key, s));
+  assert.deepEqual(log.order, [], 'signed synchronously');
+  const sigs = await Promise.all(asked);
+  assert.deepEqual(sigs.map((b) => b.toString()), ['sig:a', 'sig:b', 'sig:c', 'sig:d', 'sig:e']);
+  assert.equal(log.flushes, 1);
+  // A request after the flush is signed by a new one.
+  assert.equal((await signer.sign(key, 'f')).toString(), 'sig:f');
+  assert.equal(log.flushes, 2);
+});
+
+test('batch signer: at most maxBatch a flush, in order; a failing signature rejects only its own request', async () => {
+  const log = { flushes: 0, order: [] as string[] };
+  const key = countingKey(log, 'bad');
+  const signer = new BatchSigner(2);
+  const results = await Promise.allSettled(['1', '2', 'bad', '4', '5'].map((s) => signer.sign(key, s)));
+  assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+  assert.equal((results[2] as PromiseRejectedResult).reason.message, 'key failed');
+  assert.deepEqual(log.order, ['1', '2', '4', '5']);
+  assert.equal(log.flushes, 3);
+  assert.throws(() => new BatchSigner(0), TypeError);
 });

@@ -18,6 +18,7 @@ import { invalidRequest, OAuthError, TokenCodes } from './errors.js';
 import { parseForm } from './form.js';
 import { grantedScopes, issueAccessToken } from './grants/client-credentials.js';
 import type { SigningKeys } from './keys.js';
+import { BatchSigner, type Signer } from './sign-batch.js';
 import type { AuthFailureLimiter } from './limiter.js';
 import type { BuiltInVerifier } from './verify.js';
 
@@ -35,6 +36,8 @@ export const ASSERTION_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS5
 export interface TokenServiceOptions {
   readonly clients: OAuthClients;
   readonly keys: SigningKeys;
+  /** Makes the tokens' signatures: a BatchSigner of this shard when not given. */
+  readonly signer?: Signer;
   readonly verifier: BuiltInVerifier;
   readonly revoked: RevokedTokenRepository;
   readonly limiter: AuthFailureLimiter;
@@ -68,9 +71,11 @@ export class TokenService {
   readonly #o: TokenServiceOptions;
   /** oauth.issuer without trailing slashes, or null. */
   readonly #configuredIssuer: string | null;
+  readonly #signer: Signer;
 
   constructor(o: TokenServiceOptions) {
     this.#o = o;
+    this.#signer = o.signer ?? new BatchSigner();
     this.#configuredIssuer = o.issuer === null ? null : o.issuer.replace(/\/+$/, '');
   }
 
@@ -101,8 +106,9 @@ export class TokenService {
         if (err instanceof OAuthError) this.#audit('token.refused', a, { reason: err.detail });
         throw err;
       }
-      const issued = issueAccessToken(a.client, scopes, {
+      const issued = await issueAccessToken(a.client, scopes, {
         key: await o.keys.current(),
+        signer: this.#signer,
         issuer: a.issuer,
         audience: o.audience,
         nowMs: o.clock.now(),

@@ -5,12 +5,13 @@
  * and groups of the linked service account).
  *
  * The JWS compact form (RFC 7515 7.1) is assembled here: the key's cached header, the claims
- * JSON, and the key's synchronous node:crypto signature.
+ * JSON, and the key's node:crypto signature, made by the shard's signer (batched, sign-batch.ts).
  */
 import { randomUUID } from 'node:crypto';
 import type { ClientIdentity } from '../../contract.js';
 import { OAuthError } from '../errors.js';
 import type { ActiveKey } from '../keys.js';
+import type { Signer } from '../sign-batch.js';
 
 // RFC 6749 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
@@ -34,6 +35,7 @@ export function grantedScopes(requested: string | undefined, client: ClientIdent
 
 export interface IssueContext {
   readonly key: ActiveKey;
+  readonly signer: Signer;
   readonly issuer: string;
   readonly audience: string;
   readonly nowMs: number;
@@ -49,7 +51,7 @@ export interface Issued {
   readonly exp: number;
 }
 
-export function issueAccessToken(client: ClientIdentity, scopes: readonly string[], ctx: IssueContext): Issued {
+export async function issueAccessToken(client: ClientIdentity, scopes: readonly string[], ctx: IssueContext): Promise<Issued> {
   const iat = Math.floor(ctx.nowMs / 1000);
   const expiresIn = Math.max(1, Math.min(client.accessTokenTtlMinutes * 60, ctx.maxTtlSeconds));
   const exp = iat + expiresIn;
@@ -72,6 +74,7 @@ export function issueAccessToken(client: ClientIdentity, scopes: readonly string
     groups: sa?.groups ?? [],
   });
   const signingInput = ctx.key.headerPrefix + Buffer.from(claims, 'utf8').toString('base64url');
-  const accessToken = `${signingInput}.${ctx.key.sign(signingInput).toString('base64url')}`;
+  const signature = await ctx.signer.sign(ctx.key, signingInput);
+  const accessToken = `${signingInput}.${signature.toString('base64url')}`;
   return { accessToken, expiresIn, jti, scope, exp };
 }
