@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import bcrypt from 'bcryptjs';
 import { hasCode } from '../../runtime/index.js';
+import { RENEW_RETRY_MS } from '../../actors/oauth/clients/shard-cache.js';
 import { clientSystem, createClient, DAY, settle, type ClientSystem, type Replica } from './clients-system.js';
 
 let sys: ClientSystem;
@@ -19,6 +20,7 @@ before(async () => {
 });
 after(() => sys.close());
 
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const rejectsWith = (p: Promise<unknown>, code: string) => assert.rejects(p, (err: unknown) => hasCode(err, code));
 
 describe('authenticateSecret', () => {
@@ -239,6 +241,60 @@ describe('two replicas', () => {
     await settle();
     assert.deepEqual(await b.registry.authenticateSecret('svc-shared', s1.clientSecret, 'client_secret_basic'), { ok: false, refusal: 'bad_secret' });
     b.stop();
+  });
+
+  it('a busy client\'s shard answer is renewed in the background before it runs out', async () => {
+    const r = await sys.replica('replica-renew', { stateTtlMs: 30_000 });
+    r.stop(); // no notices: only the state TTL and the renewal are at work
+    await createClient(sys.backend, 'svc-renew');
+    const s = await a.registry.issueSecret('acme', 'svc-renew');
+    const auth = () => r.registry.authenticateSecret('svc-renew', s.clientSecret, 'client_secret_basic');
+    const digest = r.local.digest('svc-renew', 'client_secret_basic', s.clientSecret);
+    assert.equal((await auth()).ok, true); // the actor loads its state now: trusted 30 s
+    const firstEnd = r.local.get(digest)!.validUntil;
+    sys.clock.advance(16_000);
+    let hits = r.local.hits;
+    assert.equal((await auth()).ok, true);
+    assert.equal(r.local.hits, hits + 1, 'past the middle: still answered by the shard');
+    // That request asked the actor in the background, which began re-reading its state and
+    // answered from the copy in hand; a later request (half of the rest of the answer's life on)
+    // asks again and gets the new copy's answer.
+    let end = firstEnd;
+    for (let i = 0; i < 12 && end === firstEnd; i++) {
+      await pause(20);
+      sys.clock.advance(RENEW_RETRY_MS);
+      assert.equal((await auth()).ok, true);
+      await pause(20);
+      end = r.local.get(digest)!.validUntil;
+    }
+    assert.ok(end > firstEnd, 'renewed');
+    sys.clock.advance(firstEnd - sys.clock.now() + 1);
+    hits = r.local.hits;
+    assert.equal((await auth()).ok, true);
+    assert.equal(r.local.hits, hits + 1, 'past the first answer\'s end, still answered by the shard: no wait for the actor');
+  });
+
+  it('a renewal that the actor refuses removes the shard answer before its end', async () => {
+    const r = await sys.replica('replica-renew-refused', { stateTtlMs: 30_000 });
+    r.stop();
+    await createClient(sys.backend, 'svc-renew-gone');
+    const s1 = await a.registry.issueSecret('acme', 'svc-renew-gone');
+    await a.registry.rotateSecret('acme', 'svc-renew-gone');
+    const auth = () => r.registry.authenticateSecret('svc-renew-gone', s1.clientSecret, 'client_secret_basic');
+    const start = sys.clock.now();
+    assert.equal((await auth()).ok, true);
+    await a.registry.deleteSecret('acme', 'svc-renew-gone', 'previous'); // r does not hear of it
+    sys.clock.advance(16_000);
+    assert.equal((await auth()).ok, true, 'stale, inside the TTL: the answer in hand is given while the renewal runs');
+    let refused = false;
+    for (let i = 0; i < 12 && !refused; i++) {
+      await pause(20);
+      sys.clock.advance(RENEW_RETRY_MS);
+      refused = !(await auth()).ok;
+    }
+    assert.ok(refused, 'refused once the renewal brought the actor\'s re-read answer');
+    assert.ok(sys.clock.now() - start < 30_000, 'before the state TTL would have ended it');
+    assert.deepEqual(await auth(), { ok: false, refusal: 'bad_secret' });
   });
 
   it('without the notice, the other replica trusts its copy only until the state TTL', async () => {

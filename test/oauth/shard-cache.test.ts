@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ManualClock } from '../../runtime/index.js';
-import { ShardAuthCache } from '../../actors/oauth/clients/shard-cache.js';
+import { RENEW_RETRY_MS, ShardAuthCache } from '../../actors/oauth/clients/shard-cache.js';
 import type { ClientIdentity } from '../../actors/oauth/contract.js';
 
 const client = (clientId: string): ClientIdentity => ({
@@ -66,4 +66,27 @@ test('bounded: the least recently used answer goes, and its client index with it
   assert.equal(c.size, 3);
   c.drop('d');
   assert.equal(c.size, 2);
+});
+
+test('renewal: claimed once past the middle of an answer\'s life, then once a second until replaced', () => {
+  const clock = new ManualClock(0);
+  const c = new ShardAuthCache(10, clock);
+  const d = c.digest('svc', 'client_secret_basic', 's');
+  c.set(d, 'svc', { client: client('svc'), slot: 'current' }, 30_000, c.ticket());
+  clock.advance(14_999);
+  assert.equal(c.claimRenewal(c.get(d)!), false, 'first half: no renewal');
+  clock.advance(1);
+  assert.equal(c.claimRenewal(c.get(d)!), true, 'middle reached');
+  assert.equal(c.claimRenewal(c.get(d)!), false, 'one claim at a time');
+  clock.advance(RENEW_RETRY_MS - 1);
+  assert.equal(c.claimRenewal(c.get(d)!), false);
+  clock.advance(1);
+  assert.equal(c.claimRenewal(c.get(d)!), true, 'claimed again when no answer came within the retry time');
+  // The renewed answer starts a new life.
+  c.set(d, 'svc', { client: client('svc'), slot: 'current' }, clock.now() + 30_000, c.ticket());
+  assert.equal(c.claimRenewal(c.get(d)!), false);
+  clock.advance(15_000);
+  assert.equal(c.claimRenewal(c.get(d)!), true);
+  c.forget(d);
+  assert.equal(c.get(d), undefined);
 });

@@ -92,12 +92,30 @@ export class ClientRegistry implements OAuthClients {
     const local = this.d.local;
     const digest = local.digest(clientId, method, secret);
     const hit = local.get(digest);
-    if (hit !== undefined) return { ok: true, client: hit.client, slot: hit.slot };
+    if (hit !== undefined) {
+      if (local.claimRenewal(hit)) this.#renew(clientId, secret, method, digest);
+      return { ok: true, client: hit.client, slot: hit.slot };
+    }
     const ticket = local.ticket();
     const answer = await this.#ask<AuthAnswer>(clientId, { t: 'authenticate', secret, method });
     if (!answer.ok) return answer;
     local.set(digest, clientId, answer, answer.reusableUntil, ticket);
     return { ok: true, client: answer.client, slot: answer.slot };
+  }
+
+  /** Asks the actor again for a cached answer that is past the middle of its life, while the
+   *  cached answer keeps serving (shard-cache.ts). A refusal removes it; a failure leaves it to
+   *  run out. */
+  #renew(clientId: string, secret: string, method: 'client_secret_basic' | 'client_secret_post', digest: string): void {
+    const local = this.d.local;
+    const ticket = local.ticket();
+    this.#ask<AuthAnswer>(clientId, { t: 'authenticate', secret, method }).then(
+      (answer) => {
+        if (answer.ok) local.set(digest, clientId, answer, answer.reusableUntil, ticket);
+        else local.forget(digest);
+      },
+      () => undefined,
+    );
   }
 
   identity(clientId: string): Promise<ClientIdentity | null> {

@@ -15,6 +15,12 @@
  *    shard's cache, and the actor answers the change only once every shard has dropped the
  *    client. An answer computed before a change and arriving after its drop is not stored (the
  *    cache's drop counter moved while it was in flight).
+ *
+ * Renewal: past the middle of an answer's life, one request (at most one a second per answer)
+ * asks the actor again in the background while the cached answer keeps being given. Without it
+ * every answer of a busy client ran out at once, all of the shard's requests queued behind
+ * the actor's storage reload, and the token endpoint stalled for 100 ms or more every
+ * credentials.stateTtlMs.
  */
 import { LRUCache } from 'lru-cache';
 import type { ActorContext, Clock } from '../../../runtime/index.js';
@@ -32,7 +38,12 @@ export interface CachedAuth {
 interface Entry extends CachedAuth {
   readonly clientId: string;
   readonly validUntil: number;
+  /** When a request should ask the actor again (in the background); moved on by each claim. */
+  renewAt: number;
 }
+
+/** Between two background asks for one answer. */
+export const RENEW_RETRY_MS = 1_000;
 
 export class ShardAuthCache {
   readonly #key = digestKey();
@@ -62,7 +73,7 @@ export class ShardAuthCache {
     return keyedDigest(this.#key, [clientId, method, secret]);
   }
 
-  get(digest: string): CachedAuth | undefined {
+  get(digest: string): Entry | undefined {
     const e = this.#lru.get(digest);
     if (e === undefined) return undefined;
     if (this.#clock.now() >= e.validUntil) {
@@ -73,14 +84,30 @@ export class ShardAuthCache {
     return e;
   }
 
+  /** True when the caller should ask the actor again in the background for this answer: once
+   *  it is past the middle of its life, and then at most once every RENEW_RETRY_MS until an
+   *  answer replaces it (`set`). */
+  claimRenewal(e: Entry): boolean {
+    const now = this.#clock.now();
+    if (now < e.renewAt) return false;
+    e.renewAt = now + RENEW_RETRY_MS;
+    return true;
+  }
+
+  /** Forgets one answer: the actor refused the secret when asked again. */
+  forget(digest: string): void {
+    this.#lru.delete(digest);
+  }
+
   /** Taken before asking the actor; `set` stores the answer only if no drop happened since. */
   ticket(): number {
     return this.#drops;
   }
 
   set(digest: string, clientId: string, answer: CachedAuth, validUntil: number, ticket: number): void {
-    if (ticket !== this.#drops || !(validUntil > this.#clock.now())) return;
-    this.#lru.set(digest, { clientId, client: answer.client, slot: answer.slot, validUntil });
+    const now = this.#clock.now();
+    if (ticket !== this.#drops || !(validUntil > now)) return;
+    this.#lru.set(digest, { clientId, client: answer.client, slot: answer.slot, validUntil, renewAt: now + (validUntil - now) / 2 });
     let set = this.#byClient.get(clientId);
     if (set === undefined) this.#byClient.set(clientId, (set = new Set()));
     set.add(digest);
