@@ -16,9 +16,17 @@
  *       ws:  { basic: required }
  *     tenants:
  *       acme: { tcp: { basic: optional, anonymous: true } }
+ *     x509Issuers:           # SHA-256 fingerprints of the CAs that may vouch for each tenant
+ *       acme: [ "3f:a1:...:09" ]
  *
  * A method `required` must succeed; `optional` is checked when presented (a wrong password is
  * refused either way); `off` ignores it. With no method succeeded, `anonymous` decides.
+ *
+ * x509Issuers: the TLS listener verifies client certificates against one CA bundle, the CAs of
+ * every tenant. Without this map any of those CAs may issue a certificate for any tenant, which
+ * is right for one tenant or one shared CA only. With it, a certificate counts for a tenant
+ * only when its chain runs through one of that tenant's listed CAs, and a tenant not listed
+ * has none: one tenant's CA cannot make certificates that speak for another.
  */
 import { readFileSync, statSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
@@ -61,17 +69,21 @@ export class KpcConfig {
   readonly #extensions: ReadonlyMap<string, { endpointAware: boolean }>;
   readonly #defaultPolicy: Readonly<Record<ListenerKind, TransportPolicy>>;
   readonly #tenants: ReadonlyMap<string, Readonly<Record<ListenerKind, TransportPolicy>>>;
+  /** undefined: no binding, every CA of the bundle may vouch for every tenant. */
+  readonly #issuers: ReadonlyMap<string, ReadonlySet<string>> | undefined;
 
   private constructor(
     apps: ReadonlyMap<string, AppEntry> | undefined,
     extensions: ReadonlyMap<string, { endpointAware: boolean }>,
     defaultPolicy: Readonly<Record<ListenerKind, TransportPolicy>>,
     tenants: ReadonlyMap<string, Readonly<Record<ListenerKind, TransportPolicy>>>,
+    issuers: ReadonlyMap<string, ReadonlySet<string>> | undefined,
   ) {
     this.#apps = apps;
     this.#extensions = extensions;
     this.#defaultPolicy = defaultPolicy;
     this.#tenants = tenants;
+    this.#issuers = issuers;
   }
 
   static defaults(): KpcConfig {
@@ -139,17 +151,26 @@ export class KpcConfig {
     }
 
     const auth = record(root.auth ?? {}, `${source}: auth`, problems) ?? {};
-    unknownKeys(auth, ['default', 'tenants'], `${source}: auth`, problems);
+    unknownKeys(auth, ['default', 'tenants', 'x509Issuers'], `${source}: auth`, problems);
     const defaultPolicy = policies(auth.default, DEFAULT_POLICY, `${source}: auth.default`, problems);
     const tenants = new Map<string, Readonly<Record<ListenerKind, TransportPolicy>>>();
     for (const [tenant, v] of Object.entries(record(auth.tenants ?? {}, `${source}: auth.tenants`, problems) ?? {})) {
       if (!/^[A-Za-z0-9._~-]{1,128}$/.test(tenant)) problems.push(`${source}: auth.tenants.${tenant}: not a tenant id`);
       tenants.set(tenant, policies(v, defaultPolicy, `${source}: auth.tenants.${tenant}`, problems));
     }
+    const issuers = auth.x509Issuers === undefined ? undefined : issuerMap(auth.x509Issuers, `${source}: auth.x509Issuers`, problems);
     if (problems.length > 0) {
       throw new FleetgateError(KpcConfigCodes.INVALID, `${problems.length} problem(s) in ${source}:\n  ${problems.join('\n  ')}`, { data: { problems } });
     }
-    return new KpcConfig(apps, extensions, defaultPolicy, tenants);
+    return new KpcConfig(apps, extensions, defaultPolicy, tenants, issuers);
+  }
+
+  /** Whether a certificate verified through the CAs `caFingerprints` (tls.ts: normalised) may
+   *  speak for `tenantId` (auth.x509Issuers). */
+  issuerAllowed(tenantId: string, caFingerprints: readonly string[]): boolean {
+    if (this.#issuers === undefined) return true;
+    const own = this.#issuers.get(tenantId);
+    return own !== undefined && caFingerprints.some((f) => own.has(f));
   }
 
   /** Where traffic for `extension` of `appVersion` may go, or a reason it may not. */
@@ -171,6 +192,27 @@ export class KpcConfig {
   policy(tenantId: string | undefined, listener: ListenerKind): TransportPolicy {
     return (tenantId === undefined ? undefined : this.#tenants.get(tenantId))?.[listener] ?? this.#defaultPolicy[listener];
   }
+}
+
+const FINGERPRINT = /^(?:[0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$|^[0-9A-Fa-f]{64}$/;
+
+function issuerMap(v: unknown, where: string, problems: string[]): Map<string, ReadonlySet<string>> {
+  const out = new Map<string, ReadonlySet<string>>();
+  for (const [tenant, list] of Object.entries(record(v, where, problems) ?? {})) {
+    const at = `${where}.${tenant}`;
+    if (!/^[A-Za-z0-9._~-]{1,128}$/.test(tenant)) problems.push(`${at}: not a tenant id`);
+    if (!Array.isArray(list) || list.length === 0) {
+      problems.push(`${at} must be a non-empty list of SHA-256 certificate fingerprints`);
+      continue;
+    }
+    const set = new Set<string>();
+    for (const f of list) {
+      if (typeof f !== 'string' || !FINGERPRINT.test(f)) problems.push(`${at}: ${JSON.stringify(f)} is not a SHA-256 fingerprint (64 hex digits, colons allowed)`);
+      else set.add(f.replace(/:/g, '').toLowerCase());
+    }
+    out.set(tenant, set);
+  }
+  return out;
 }
 
 /** Kaa Cloud names application versions `<application>-<suffix>`. */

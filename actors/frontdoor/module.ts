@@ -70,9 +70,11 @@ export async function setup(host: ShardHost): Promise<void> {
   const watcher = new KpcConfigWatcher(
     cfg['kpc.configFile'],
     (next) => {
-      // A stricter policy ends, at once, the sessions it no longer admits.
+      // A stricter policy, or a CA no longer listed for a tenant, ends the sessions it no
+      // longer admits, at once.
       for (const [clientId, f] of index.all()) {
-        if (admits(next.policy(f.tenantId, f.listener), f)) continue;
+        const issuerOk = f.caFingerprints === undefined || f.tenantId === undefined || next.issuerAllowed(f.tenantId, f.caFingerprints);
+        if (issuerOk && admits(next.policy(f.tenantId, f.listener), f)) continue;
         // Each tell on its own: one that fails (a full mailbox, a shard down) must not spare the rest.
         try {
           host.actors.tell(PORT, keys[f.conn.shard]!, { op: 'disconnect', id: f.conn.id, reasonCode: RC.NOT_AUTHORIZED, reason: 'authentication policy changed' });

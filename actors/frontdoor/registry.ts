@@ -49,6 +49,9 @@ export interface SessionFacts {
   readonly x509: boolean;
   /** `<tenant>/<credentialsId>` for basic, `cert:<tenant>/<credentialsId>` for X.509. */
   readonly credentialKeys: readonly string[];
+  /** X.509 sessions: the CAs their certificate was verified through, for a reload of
+   *  auth.x509Issuers (absent otherwise: nothing kept per basic session). */
+  readonly caFingerprints?: readonly string[];
 }
 
 class MultiMap {

@@ -137,13 +137,17 @@ export class SessionActor implements Actor {
     const mark = d.index.revocationMark();
     let basic = false;
     let x509 = false;
+    let caFingerprints: readonly string[] | undefined;
 
     if (m.certificate !== undefined && m.listener === 'tls' && policy.x509 !== 'off') {
       const r = await d.authenticator.certificate(m.certificate).catch(() => undefined);
       if (r === undefined || r.statusCode >= 500) return refuse(RC.SERVER_UNAVAILABLE, 'undecided');
       if (r.statusCode !== 200 || r.tenantId === null) return refuse(r.statusCode === 403 ? RC.BANNED : RC.NOT_AUTHORIZED, 'certificate-refused');
       if (tenantId !== undefined && tenantId !== r.tenantId) return refuse(RC.NOT_AUTHORIZED, 'tenant-mismatch');
+      // Only the tenant's own CAs vouch for it (kpc-config.ts, auth.x509Issuers).
+      if (!config.issuerAllowed(r.tenantId, m.certificate.caFingerprints)) return refuse(RC.NOT_AUTHORIZED, 'certificate-issuer');
       tenantId = r.tenantId;
+      caFingerprints = m.certificate.caFingerprints;
       policy = config.policy(tenantId, m.listener);
       x509 = true;
       if (r.credentialsId !== null) credentialKeys.push(`cert:${tenantId}/${r.credentialsId}`);
@@ -165,7 +169,9 @@ export class SessionActor implements Actor {
     // Revoked while the check was on its way back: the event found no session to end.
     if (credentialKeys.some((k) => d.index.revokedSince(k, mark))) return refuse(RC.NOT_AUTHORIZED, 'credential-inactive');
     // The configuration may have been reloaded while the credentials were checked.
-    if (!admits(d.config().policy(tenantId, m.listener), { basic, x509 })) return refuse(RC.NOT_AUTHORIZED, 'policy');
+    const now = d.config();
+    if (!admits(now.policy(tenantId, m.listener), { basic, x509 })) return refuse(RC.NOT_AUTHORIZED, 'policy');
+    if (caFingerprints !== undefined && tenantId !== undefined && !now.issuerAllowed(tenantId, caFingerprints)) return refuse(RC.NOT_AUTHORIZED, 'certificate-issuer');
     // Sessions of clients that name no tenant share a key space: never across tenants.
     if (this.#conn !== undefined && !this.#current(m.conn) && this.#tenantId !== tenantId) return refuse(RC.CLIENT_IDENTIFIER_NOT_VALID, 'client-id-in-use');
 
@@ -177,7 +183,7 @@ export class SessionActor implements Actor {
     this.#conn = m.conn;
     this.#tenantId = tenantId;
     this.#version = m.protocolVersion;
-    d.index.open(this.#ctx.key, { conn: m.conn, listener: m.listener, tenantId, basic, x509, credentialKeys });
+    d.index.open(this.#ctx.key, { conn: m.conn, listener: m.listener, tenantId, basic, x509, credentialKeys, ...(caFingerprints === undefined ? {} : { caFingerprints }) });
     // Other replicas end their session of this client id (MQTT-3.1.4-3 across instances); the
     // in-process bus has no other replicas, and within one the actor itself took over above.
     if (d.bus.kind !== 'inprocess') {

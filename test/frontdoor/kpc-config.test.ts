@@ -84,6 +84,27 @@ describe('KpcConfig', () => {
     assert.deepEqual([...problems].sort(), [...expected].sort());
   });
 
+  it('x509Issuers: without it every CA vouches for every tenant; with it only the tenant\'s own', () => {
+    const a = 'ab'.repeat(32);
+    const b = 'CD:'.repeat(31) + 'CD';
+    assert.equal(KpcConfig.defaults().issuerAllowed('acme', ['ff'.repeat(32)]), true);
+    const c = KpcConfig.fromObject({ auth: { x509Issuers: { acme: [a.toUpperCase()], globex: [b, a] } } }, 'test.yaml');
+    assert.equal(c.issuerAllowed('acme', [a]), true, 'upper-case hex matches');
+    assert.equal(c.issuerAllowed('acme', ['00'.repeat(32), a]), true, 'any CA of the chain');
+    assert.equal(c.issuerAllowed('acme', ['cd'.repeat(32)]), false, 'another tenant\'s CA');
+    assert.equal(c.issuerAllowed('globex', ['cd'.repeat(32)]), true, 'colon form normalised');
+    assert.equal(c.issuerAllowed('initech', [a]), false, 'a tenant not listed has no CA');
+    assert.equal(c.issuerAllowed('acme', []), false);
+    assert.deepEqual(invalid({ auth: { x509Issuers: { acme: [], 'bad tenant': ['x'], globex: 'ab', initech: ['ab'.repeat(31), 7] } } }).sort(), [
+      'test.yaml: auth.x509Issuers.acme must be a non-empty list of SHA-256 certificate fingerprints',
+      'test.yaml: auth.x509Issuers.bad tenant: "x" is not a SHA-256 fingerprint (64 hex digits, colons allowed)',
+      'test.yaml: auth.x509Issuers.bad tenant: not a tenant id',
+      'test.yaml: auth.x509Issuers.globex must be a non-empty list of SHA-256 certificate fingerprints',
+      `test.yaml: auth.x509Issuers.initech: "${'ab'.repeat(31)}" is not a SHA-256 fingerprint (64 hex digits, colons allowed)`,
+      'test.yaml: auth.x509Issuers.initech: 7 is not a SHA-256 fingerprint (64 hex digits, colons allowed)',
+    ].sort());
+  });
+
   it('refuses a document that is not a mapping, and a file that is not YAML', () => {
     assert.deepEqual(invalid([1, 2]), ['test.yaml must be a mapping']);
     const dir = mkdtempSync(join(tmpdir(), 'fleetgate-kpc-'));

@@ -55,3 +55,54 @@ export function makePki(): TestPki {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** Two tenants' CAs in one bundle, and client certificates that name a tenant in O. */
+export interface TenantPki {
+  serverCert: Buffer;
+  serverKey: Buffer;
+  /** CA A then CA B, the bundle the TLS listener trusts. */
+  bundle: Buffer;
+  caA: Buffer;
+  caB: Buffer;
+  /** O=acme from CA A (acme's own), O=acme from CA B (the other tenant's CA), O=globex from CA B. */
+  acmeByA: { cert: Buffer; key: Buffer };
+  acmeByB: { cert: Buffer; key: Buffer };
+  globexByB: { cert: Buffer; key: Buffer };
+}
+
+export function makeTenantPki(): TenantPki {
+  const dir = mkdtempSync(join(tmpdir(), 'fleetgate-tenant-pki-'));
+  const f = (name: string): string => join(dir, name);
+  const ssl = (...args: string[]): void => {
+    execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+  };
+  const key = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  try {
+    ssl('req', '-x509', ...key, '-keyout', f('ca-a.key'), '-out', f('ca-a.crt'), '-days', '1', '-subj', '/CN=acme CA');
+    ssl('req', '-x509', ...key, '-keyout', f('ca-b.key'), '-out', f('ca-b.crt'), '-days', '1', '-subj', '/CN=globex CA');
+    let serial = Date.now();
+    const issue = (name: string, subj: string, ca: string, ext: string): void => {
+      writeFileSync(f(`${name}.ext`), ext);
+      ssl('req', ...key, '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`), '-subj', subj);
+      ssl('x509', '-req', '-in', f(`${name}.csr`), '-CA', f(`${ca}.crt`), '-CAkey', f(`${ca}.key`), '-set_serial', String(serial++), '-days', '1', '-out', f(`${name}.crt`), '-extfile', f(`${name}.ext`));
+    };
+    issue('server', '/CN=localhost', 'ca-a', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
+    issue('acme-a', '/CN=device-1/O=acme', 'ca-a', 'extendedKeyUsage=clientAuth\n');
+    issue('acme-b', '/CN=device-1/O=acme', 'ca-b', 'extendedKeyUsage=clientAuth\n');
+    issue('globex-b', '/CN=device-2/O=globex', 'ca-b', 'extendedKeyUsage=clientAuth\n');
+    const r = (name: string): Buffer => readFileSync(f(name));
+    const pair = (name: string) => ({ cert: r(`${name}.crt`), key: r(`${name}.key`) });
+    return {
+      serverCert: r('server.crt'),
+      serverKey: r('server.key'),
+      bundle: Buffer.concat([r('ca-a.crt'), r('ca-b.crt')]),
+      caA: r('ca-a.crt'),
+      caB: r('ca-b.crt'),
+      acmeByA: pair('acme-a'),
+      acmeByB: pair('acme-b'),
+      globexByB: pair('globex-b'),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

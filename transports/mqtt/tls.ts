@@ -5,7 +5,7 @@
  * with a CONNACK it can read (0x87 / 3.1.1 return code 5), and the host only ever sees a
  * verified certificate. A handshake that never completes is cut after the CONNECT deadline.
  */
-import type { PeerCertificate as NodePeerCertificate } from 'node:tls';
+import type { DetailedPeerCertificate } from 'node:tls';
 import { createServer, type TLSSocket } from 'node:tls';
 import type { Logger } from '../../runtime/index.js';
 import { SocketTransport, listen, type Listener } from './tcp.js';
@@ -41,10 +41,11 @@ export function listenTls(o: TlsListenOptions, handshakeTimeoutMs: number, log: 
 }
 
 function peer(socket: TLSSocket): { certificate: PeerCertificate | undefined; error: string | undefined } {
-  const cert = socket.getPeerCertificate(false) as NodePeerCertificate | Record<string, never>;
+  // Detailed: each certificate links its issuer's, up to the anchor the chain was verified to.
+  const cert = socket.getPeerCertificate(true) as DetailedPeerCertificate | Record<string, never>;
   if (cert === null || Object.keys(cert).length === 0) return { certificate: undefined, error: undefined };
   if (!socket.authorized) return { certificate: undefined, error: String(socket.authorizationError ?? 'not verified') };
-  const c = cert as NodePeerCertificate;
+  const c = cert as DetailedPeerCertificate;
   return {
     certificate: {
       subject: names(c.subject),
@@ -54,9 +55,29 @@ function peer(socket: TLSSocket): { certificate: PeerCertificate | undefined; er
       validFrom: c.valid_from,
       validTo: c.valid_to,
       raw: new Uint8Array(c.raw),
+      caFingerprints: issuers(c),
     },
     error: undefined,
   };
+}
+
+/** Normalised fingerprints of the issuers above `leaf`; a self-signed anchor links to itself. */
+function issuers(leaf: DetailedPeerCertificate): string[] {
+  const out: string[] = [];
+  let at = leaf;
+  // A chain is a handful of certificates; the bound only guards against a malformed link.
+  for (let i = 0; i < 16; i++) {
+    const up = at.issuerCertificate as DetailedPeerCertificate | undefined;
+    if (up === undefined || up === null || up === at || typeof up.fingerprint256 !== 'string') break;
+    out.push(normalFingerprint(up.fingerprint256));
+    at = up;
+  }
+  return out;
+}
+
+/** `AB:CD:...` -> `abcd...`, the form configuration and credential ids use. */
+function normalFingerprint(f: string): string {
+  return f.replace(/:/g, '').toLowerCase();
 }
 
 /** A distinguished name's attributes; a repeated attribute is joined with ", ". */

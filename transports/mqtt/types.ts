@@ -22,6 +22,10 @@ export interface PeerCertificate {
   readonly validFrom: string;
   readonly validTo: string;
   readonly raw: Uint8Array;
+  /** The CA certificates the chain was verified through, nearest first, up to the trust
+   *  anchor: their SHA-256 fingerprints as lower-case hex without colons. Which of the bundle's
+   *  CAs vouched for the client is what ties a certificate to a tenant. */
+  readonly caFingerprints: readonly string[];
 }
 
 /** The MQTT 5 properties of an application message that a server passes on unaltered. */
