@@ -74,7 +74,17 @@ describe('X.509 by subject, two tenants\' CAs in one bundle', () => {
     await g.endAsync();
   });
 
+  /** CONNECTs refused for the certificate's CA, as the front door counts them. */
+  const issuerRefusals = async (): Promise<number> => {
+    const text = await fetch(`http://127.0.0.1:${tp.platform.management.port}/metrics`).then((r) => r.text());
+    // One series per shard: the refusals of every shard together.
+    let sum = 0;
+    for (const m of text.matchAll(/^fleetgate_kpc_connects_total\{result="certificate-issuer",shard="\d+"\} (\d+)$/gm)) sum += Number(m[1]);
+    return sum;
+  };
+
   it('refuses a certificate for acme made by globex\'s CA: 3.1.1 return code 5, MQTT 5 0x87', async () => {
+    const before = await issuerRefusals();
     await assert.rejects(
       connectMqtt(url, { ...tls(pki.acmeByB), protocolVersion: 4, clientId: id('forged4') }),
       (err: Error & { code?: number }) => err.code === 5,
@@ -83,6 +93,16 @@ describe('X.509 by subject, two tenants\' CAs in one bundle', () => {
       connectMqtt(url, { ...tls(pki.acmeByB), protocolVersion: 5, clientId: id('forged5') }),
       (err: Error & { code?: number }) => err.code === 0x87,
     );
+    assert.equal(await issuerRefusals(), before + 2, 'refused for the CA, not for another reason');
+  });
+
+  it('refuses the other tenant\'s CA even when the client sends a decoy certificate named to lead to acme\'s CA', async () => {
+    const before = await issuerRefusals();
+    await assert.rejects(
+      connectMqtt(url, { ...tls(pki.acmeByBWithDecoy), protocolVersion: 5, clientId: id('decoy5') }),
+      (err: Error & { code?: number }) => err.code === 0x87,
+    );
+    assert.equal(await issuerRefusals(), before + 1, 'refused for the CA, not for another reason');
   });
 
   it('a reload that takes a tenant\'s CA away ends its certificate sessions; without the map any CA of the bundle vouches', async () => {

@@ -68,6 +68,12 @@ export interface TenantPki {
   acmeByA: { cert: Buffer; key: Buffer };
   acmeByB: { cert: Buffer; key: Buffer };
   globexByB: { cert: Buffer; key: Buffer };
+  /**
+   * O=acme from CA B, sent with a decoy: a certificate named like CA B, carrying CA B's key,
+   * whose issuer name is acme's CA but which acme's CA never signed. OpenSSL verifies the real
+   * path (to CA B); a walk by names alone goes decoy -> CA A.
+   */
+  acmeByBWithDecoy: { cert: Buffer; key: Buffer };
 }
 
 export function makeTenantPki(): TenantPki {
@@ -90,6 +96,11 @@ export function makeTenantPki(): TenantPki {
     issue('acme-a', '/CN=device-1/O=acme', 'ca-a', 'extendedKeyUsage=clientAuth\n');
     issue('acme-b', '/CN=device-1/O=acme', 'ca-b', 'extendedKeyUsage=clientAuth\n');
     issue('globex-b', '/CN=device-2/O=globex', 'ca-b', 'extendedKeyUsage=clientAuth\n');
+    // The decoy: CA B's key under a self-made "acme CA" name signs a certificate named "globex CA".
+    ssl('req', '-x509', '-key', f('ca-b.key'), '-out', f('fake-a.crt'), '-days', '1', '-subj', '/CN=acme CA');
+    writeFileSync(f('decoy.ext'), 'basicConstraints=critical,CA:TRUE\nsubjectKeyIdentifier=hash\n');
+    ssl('req', '-new', '-key', f('ca-b.key'), '-out', f('decoy.csr'), '-subj', '/CN=globex CA');
+    ssl('x509', '-req', '-in', f('decoy.csr'), '-CA', f('fake-a.crt'), '-CAkey', f('ca-b.key'), '-set_serial', String(serial++), '-days', '1', '-out', f('decoy.crt'), '-extfile', f('decoy.ext'));
     const r = (name: string): Buffer => readFileSync(f(name));
     const pair = (name: string) => ({ cert: r(`${name}.crt`), key: r(`${name}.key`) });
     return {
@@ -101,6 +112,7 @@ export function makeTenantPki(): TenantPki {
       acmeByA: pair('acme-a'),
       acmeByB: pair('acme-b'),
       globexByB: pair('globex-b'),
+      acmeByBWithDecoy: { cert: Buffer.concat([r('acme-b.crt'), r('decoy.crt')]), key: r('acme-b.key') },
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

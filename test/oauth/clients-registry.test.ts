@@ -20,7 +20,15 @@ before(async () => {
 });
 after(() => sys.close());
 
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Polls `cond` every 5 ms for up to `ms` of real time (a background read of real storage). */
+async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return true;
+}
 const rejectsWith = (p: Promise<unknown>, code: string) => assert.rejects(p, (err: unknown) => hasCode(err, code));
 
 describe('authenticateSecret', () => {
@@ -259,14 +267,14 @@ describe('two replicas', () => {
     // That request asked the actor in the background, which began re-reading its state and
     // answered from the copy in hand; a later request (half of the rest of the answer's life on)
     // asks again and gets the new copy's answer.
-    let end = firstEnd;
-    for (let i = 0; i < 12 && end === firstEnd; i++) {
-      await pause(20);
+    const extended = (): boolean => r.local.get(digest)!.validUntil > firstEnd;
+    for (let i = 0; i < 12 && !extended(); i++) {
+      await waitFor(() => false, 50); // the actor's background read of storage
       sys.clock.advance(RENEW_RETRY_MS);
       assert.equal((await auth()).ok, true);
-      await pause(20);
-      end = r.local.get(digest)!.validUntil;
+      await waitFor(extended, 2_000);
     }
+    const end = r.local.get(digest)!.validUntil;
     assert.ok(end > firstEnd, 'renewed');
     sys.clock.advance(firstEnd - sys.clock.now() + 1);
     hits = r.local.hits;
@@ -286,11 +294,14 @@ describe('two replicas', () => {
     await a.registry.deleteSecret('acme', 'svc-renew-gone', 'previous'); // r does not hear of it
     sys.clock.advance(16_000);
     assert.equal((await auth()).ok, true, 'stale, inside the TTL: the answer in hand is given while the renewal runs');
+    const digest = r.local.digest('svc-renew-gone', 'client_secret_basic', s1.clientSecret);
     let refused = false;
     for (let i = 0; i < 12 && !refused; i++) {
-      await pause(20);
+      await waitFor(() => false, 50); // the actor's background read of storage
       sys.clock.advance(RENEW_RETRY_MS);
       refused = !(await auth()).ok;
+      // A renewal asked now removes the answer when the actor refuses.
+      if (!refused) await waitFor(() => r.local.get(digest) === undefined, 2_000);
     }
     assert.ok(refused, 'refused once the renewal brought the actor\'s re-read answer');
     assert.ok(sys.clock.now() - start < 30_000, 'before the state TTL would have ended it');

@@ -82,11 +82,20 @@ test('renewal: claimed once past the middle of an answer\'s life, then once a se
   assert.equal(c.claimRenewal(c.get(d)!), false);
   clock.advance(1);
   assert.equal(c.claimRenewal(c.get(d)!), true, 'claimed again when no answer came within the retry time');
+  // An answer that ends no later (the actor's copy was still being re-read): asked for again
+  // after the retry time.
+  c.set(d, 'svc', { client: client('svc'), slot: 'current' }, 30_000, c.ticket());
+  assert.equal(c.claimRenewal(c.get(d)!), false);
+  clock.advance(RENEW_RETRY_MS);
+  assert.equal(c.claimRenewal(c.get(d)!), true);
   // The renewed answer starts a new life.
   c.set(d, 'svc', { client: client('svc'), slot: 'current' }, clock.now() + 30_000, c.ticket());
   assert.equal(c.claimRenewal(c.get(d)!), false);
   clock.advance(15_000);
   assert.equal(c.claimRenewal(c.get(d)!), true);
+  const inFlight = c.ticket();
   c.forget(d);
   assert.equal(c.get(d), undefined);
+  c.set(d, 'svc', { client: client('svc'), slot: 'current' }, clock.now() + 30_000, inFlight);
+  assert.equal(c.get(d), undefined, 'a success asked for before the refusal is not stored after it');
 });

@@ -227,3 +227,21 @@ test('batch signer: at most maxBatch a flush, in order; a failing signature reje
   assert.equal(log.flushes, 3);
   assert.throws(() => new BatchSigner(0), TypeError);
 });
+
+test('batch signer: a turn stops after its time budget, so slow (RSA) signatures leave room for I/O', async () => {
+  const log = { flushes: 0, order: [] as string[] };
+  const counting = countingKey(log);
+  const slow: ActiveKey = {
+    ...counting,
+    sign(input: string): Buffer {
+      const until = performance.now() + 5; // longer than a turn's budget
+      while (performance.now() < until);
+      return counting.sign(input);
+    },
+  };
+  const signer = new BatchSigner(64);
+  await Promise.all(['1', '2', '3'].map((s) => signer.sign(slow, s)));
+  assert.deepEqual(log.order, ['1', '2', '3']);
+  assert.equal(log.flushes, 3, 'one slow signature a turn');
+});
+

@@ -5,6 +5,7 @@
  * with a CONNACK it can read (0x87 / 3.1.1 return code 5), and the host only ever sees a
  * verified certificate. A handshake that never completes is cut after the CONNECT deadline.
  */
+import { X509Certificate } from 'node:crypto';
 import type { DetailedPeerCertificate } from 'node:tls';
 import { createServer, type TLSSocket } from 'node:tls';
 import type { Logger } from '../../runtime/index.js';
@@ -61,21 +62,42 @@ function peer(socket: TLSSocket): { certificate: PeerCertificate | undefined; er
   };
 }
 
-/** Normalised fingerprints of the issuers above `leaf`; a self-signed anchor links to itself. */
+/**
+ * Normalised fingerprints of the issuers above `leaf`, each one only if the certificate below
+ * it verifies under its key. node links the detailed chain by names (the certificates the
+ * client sent first, then the CA store), not by signatures, and not along the path OpenSSL
+ * verified: a client could send, beside a chain that really ends at its own CA, a certificate
+ * whose names point at another tenant's CA. A link that does not verify ends the list there,
+ * so a CA is named only if it (through verified links) signed the client's certificate.
+ */
 function issuers(leaf: DetailedPeerCertificate): string[] {
   const out: string[] = [];
   let at = leaf;
+  let atCert: X509Certificate;
+  try {
+    atCert = new X509Certificate(leaf.raw);
+  } catch {
+    return out;
+  }
   // A chain is a handful of certificates; the bound only guards against a malformed link.
   for (let i = 0; i < 16; i++) {
     const up = at.issuerCertificate as DetailedPeerCertificate | undefined;
-    if (up === undefined || up === null || up === at || typeof up.fingerprint256 !== 'string') break;
+    // A self-signed anchor links to itself.
+    if (up === undefined || up === null || up === at || up.fingerprint256 === at.fingerprint256 || !Buffer.isBuffer(up.raw)) break;
+    let upCert: X509Certificate;
+    try {
+      upCert = new X509Certificate(up.raw);
+      if (!atCert.verify(upCert.publicKey)) break;
+    } catch {
+      break;
+    }
     out.push(normalFingerprint(up.fingerprint256));
     at = up;
+    atCert = upCert;
   }
   return out;
 }
 
-/** `AB:CD:...` -> `abcd...`, the form configuration and credential ids use. */
 function normalFingerprint(f: string): string {
   return f.replace(/:/g, '').toLowerCase();
 }

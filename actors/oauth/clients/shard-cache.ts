@@ -94,8 +94,10 @@ export class ShardAuthCache {
     return true;
   }
 
-  /** Forgets one answer: the actor refused the secret when asked again. */
+  /** Forgets one answer: the actor refused the secret when asked again. Counts as a drop, so
+   *  that no success asked for before the refusal is stored after it. */
   forget(digest: string): void {
+    this.#drops++;
     this.#lru.delete(digest);
   }
 
@@ -107,7 +109,11 @@ export class ShardAuthCache {
   set(digest: string, clientId: string, answer: CachedAuth, validUntil: number, ticket: number): void {
     const now = this.#clock.now();
     if (ticket !== this.#drops || !(validUntil > now)) return;
-    this.#lru.set(digest, { clientId, client: answer.client, slot: answer.slot, validUntil, renewAt: now + (validUntil - now) / 2 });
+    // An answer that ends no later than the one it replaces (the actor answered from the copy
+    // it is still re-reading) is asked for again after the retry time, not at a new middle.
+    const prev = this.#lru.peek(digest);
+    const renewAt = prev !== undefined && validUntil <= prev.validUntil ? now + RENEW_RETRY_MS : now + (validUntil - now) / 2;
+    this.#lru.set(digest, { clientId, client: answer.client, slot: answer.slot, validUntil, renewAt });
     let set = this.#byClient.get(clientId);
     if (set === undefined) this.#byClient.set(clientId, (set = new Set()));
     set.add(digest);

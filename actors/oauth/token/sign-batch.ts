@@ -11,7 +11,9 @@
  * waits at most for the signatures of its own pass, which it would have waited for anyway in a
  * busy shard; an idle shard signs in the very next turn.
  *
- * The queue is bounded by the requests in progress (the HTTP server's maxInflight).
+ * The queue is bounded by the requests in progress (the HTTP server's maxInflight); a turn
+ * signs at most `maxBatch` and stops after TURN_BUDGET_MS, and the rest waits for the next turn
+ * so that I/O runs between.
  */
 import type { ActiveKey } from './keys.js';
 
@@ -28,6 +30,8 @@ interface Pending {
 }
 
 export const DEFAULT_SIGN_BATCH = 64;
+/** Longest run of signatures in one turn (ES256: about 100 of them). */
+const TURN_BUDGET_MS = 4;
 
 export class BatchSigner implements Signer {
   readonly #maxBatch: number;
@@ -51,16 +55,13 @@ export class BatchSigner implements Signer {
   }
 
   readonly #flush = (): void => {
-    let batch = this.#queue;
-    if (batch.length > this.#maxBatch) {
-      this.#queue = batch.slice(this.#maxBatch);
-      batch = batch.slice(0, this.#maxBatch);
-      setImmediate(this.#flush);
-    } else {
-      this.#queue = [];
-      this.#scheduled = false;
-    }
-    for (const p of batch) {
+    const queue = this.#queue;
+    const started = performance.now();
+    let done = 0;
+    // Up to maxBatch, and no longer than TURN_BUDGET_MS: an RS256 signature costs about 1 ms,
+    // and a turn of 64 of them would hold every other request of the shard for as long.
+    while (done < queue.length && done < this.#maxBatch && (done === 0 || performance.now() - started < TURN_BUDGET_MS)) {
+      const p = queue[done++] as Pending;
       let sig: Buffer;
       try {
         sig = p.key.sign(p.input);
@@ -69,6 +70,13 @@ export class BatchSigner implements Signer {
         continue;
       }
       p.resolve(sig);
+    }
+    if (done < queue.length) {
+      this.#queue = queue.slice(done);
+      setImmediate(this.#flush);
+    } else {
+      this.#queue = [];
+      this.#scheduled = false;
     }
   };
 }
