@@ -23,14 +23,32 @@ export function opensslMissing(): boolean {
   return findExecutable('openssl') === null;
 }
 
-export function makePki(): TestPki {
-  const dir = mkdtempSync(join(tmpdir(), 'fleetgate-mqtt-pki-'));
-  const f = (name: string): string => join(dir, name);
-  const ssl = (...args: string[]): void => {
-    execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-  };
-  const key = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+/** A scratch directory with the openssl command line in it, removed after `build` returns. */
+interface Workshop {
+  /** The path of a file in the directory. */
+  f(name: string): string;
+  ssl(...args: string[]): void;
+  /** openssl arguments for a new P-256 key, unencrypted. */
+  readonly key: readonly string[];
+}
+
+function inWorkshop<T>(prefix: string, build: (w: Workshop) => T): T {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   try {
+    return build({
+      f: (name) => join(dir, name),
+      ssl: (...args) => {
+        execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+      },
+      key: ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'],
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function makePki(): TestPki {
+  return inWorkshop('fleetgate-mqtt-pki-', ({ f, ssl, key }) => {
     ssl('req', '-x509', ...key, '-keyout', f('ca.key'), '-out', f('ca.crt'), '-days', '1', '-subj', '/CN=fleetgate test CA');
     ssl('req', '-x509', ...key, '-keyout', f('rogue-ca.key'), '-out', f('rogue-ca.crt'), '-days', '1', '-subj', '/CN=rogue CA');
     const issue = (name: string, cn: string, ca: string, ext: string): void => {
@@ -51,9 +69,7 @@ export function makePki(): TestPki {
       rogueCert: r('rogue.crt'),
       rogueKey: r('rogue.key'),
     };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 /** Two tenants' CAs in one bundle, and client certificates that name a tenant in O. */
@@ -77,13 +93,7 @@ export interface TenantPki {
 }
 
 export function makeTenantPki(): TenantPki {
-  const dir = mkdtempSync(join(tmpdir(), 'fleetgate-tenant-pki-'));
-  const f = (name: string): string => join(dir, name);
-  const ssl = (...args: string[]): void => {
-    execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-  };
-  const key = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  try {
+  return inWorkshop('fleetgate-tenant-pki-', ({ f, ssl, key }) => {
     ssl('req', '-x509', ...key, '-keyout', f('ca-a.key'), '-out', f('ca-a.crt'), '-days', '1', '-subj', '/CN=acme CA');
     ssl('req', '-x509', ...key, '-keyout', f('ca-b.key'), '-out', f('ca-b.crt'), '-days', '1', '-subj', '/CN=globex CA');
     let serial = Date.now();
@@ -114,7 +124,5 @@ export function makeTenantPki(): TenantPki {
       globexByB: pair('globex-b'),
       acmeByBWithDecoy: { cert: Buffer.concat([r('acme-b.crt'), r('decoy.crt')]), key: r('acme-b.key') },
     };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
