@@ -2,10 +2,12 @@
  * The front door (KPC) on one shard: session and port actors, the MQTT listeners of this thread,
  * the 4/ESP and revocation listeners, 1/KP over HTTP and the server-certificate call.
  *
- * Threads: MQTT over WebSocket is served by every shard on the shared HTTP port (uWS spreads the
- * connections); plain TCP and TLS, which node:net cannot share between threads on Node 20, are
- * accepted by shard 0. Whatever thread holds a socket, the session actor lives where its client id
- * hashes, and writes come back through the PORT actor of the socket's shard.
+ * Threads: every shard accepts MQTT over WebSocket on the shared HTTP port (uWS spreads the
+ * connections), and plain TCP and TLS on ports it shares with the other shards (SO_REUSEPORT, see
+ * transports/net/reuseport.ts), so accepting, framing and writing run on all cores. Where the
+ * port cannot be shared (no native helper on Node before 22.12, or mqtt.sharedAccept off), shard
+ * 0 accepts TCP and TLS alone. Whatever thread holds a socket, the session actor lives where its
+ * client id hashes, and writes come back through the PORT actor of the socket's shard.
  */
 import { readFileSync } from 'node:fs';
 import { Counter, Gauge } from 'prom-client';
@@ -13,6 +15,7 @@ import type { ShardHost } from '../../runtime/index.js';
 import { espExtensionDataReplicaSubject, type Bus } from '../../transports/bus/index.js';
 import type { HttpAttach, Route } from '../../transports/http/index.js';
 import { startMqttServers, type MqttServers } from '../../transports/mqtt/index.js';
+import { sharedListenSupport } from '../../transports/net/reuseport.js';
 import { CREDENTIAL_SERVICE } from '../credentials/module.js';
 import type { CredentialService } from '../credentials/service.js';
 import type { PlatformConfig } from '../platform-config.js';
@@ -129,12 +132,22 @@ export async function setup(host: ShardHost): Promise<void> {
     connectTimeoutMs: cfg['mqtt.connectTimeoutMs'],
     receiveMaximum: cfg['mqtt.receiveMaximum'],
   };
+  const tls = cfg['mqtt.tls.certFile'] !== null && cfg['mqtt.tls.keyFile'] !== null;
+  const shared = cfg['mqtt.sharedAccept'] && host.shardCount > 1 ? sharedListenSupport() : undefined;
+  if (host.shardId === 0 && (cfg['mqtt.tcp.enabled'] || tls)) {
+    if (shared !== undefined) host.log.info({ shards: host.shardCount, via: shared }, 'mqtt tcp/tls accepted on every shard');
+    else if (cfg['mqtt.sharedAccept'] && host.shardCount > 1) {
+      host.log.warn({ helper: 'transports/net/reuseport.node' }, 'mqtt tcp/tls accepted on shard 0 only: this Node cannot share a port between threads and the native helper was not built');
+    }
+  }
+  // The instance's bound is spread over the threads that accept.
+  const acceptingThreads = shared === undefined ? 1 : host.shardCount;
   const channelHost = sessionHost({
     deps,
     shard: host.shardId,
     actors: host.actors,
     connections,
-    maxConnections: cfg['kpc.maxSessions'],
+    maxConnections: Math.ceil(cfg['kpc.maxSessions'] / acceptingThreads),
     askTimeoutMs: timeoutMs + 1000,
     log: host.log,
   });
@@ -147,19 +160,19 @@ export async function setup(host: ShardHost): Promise<void> {
     host.dep<HttpAttach[]>('http.attach').push(attachWs);
   }
 
-  const tls = cfg['mqtt.tls.certFile'] !== null && cfg['mqtt.tls.keyFile'] !== null;
-  if (host.shardId === 0 && (cfg['mqtt.tcp.enabled'] || tls)) {
+  if ((host.shardId === 0 || shared !== undefined) && (cfg['mqtt.tcp.enabled'] || tls)) {
     let servers: MqttServers | undefined;
     host.addService({
       name: 'mqtt',
       async start() {
         servers = await startMqttServers({
-          ...(cfg['mqtt.tcp.enabled'] ? { tcp: { host: cfg['listen.host'], port: cfg['mqtt.tcp.port'] } } : {}),
+          ...(cfg['mqtt.tcp.enabled'] ? { tcp: { host: cfg['listen.host'], port: cfg['mqtt.tcp.port'], shared } } : {}),
           ...(tls
             ? {
                 tls: {
                   host: cfg['listen.host'],
                   port: cfg['mqtt.tls.port'],
+                  shared,
                   cert: certPem!,
                   key: readFileSync(cfg['mqtt.tls.keyFile']!),
                   ...(cfg['mqtt.tls.caFile'] === null ? {} : { ca: readFileSync(cfg['mqtt.tls.caFile']), requestCert: true }),

@@ -10,12 +10,13 @@ import type { ChannelHost } from './host.js';
 import { resolveLimits, type MqttLimits } from './limits.js';
 import { RC } from './reason-codes.js';
 import type { Transport } from './socket.js';
+import type { SharedListen } from '../net/reuseport.js';
 import { listenTcp, type Listener } from './tcp.js';
 import { listenTls, type TlsListenOptions } from './tls.js';
 import { attachWs, type UwsApp } from './ws.js';
 
 export interface MqttServersOptions {
-  readonly tcp?: { readonly host?: string; readonly port: number };
+  readonly tcp?: { readonly host?: string; readonly port: number; readonly shared?: SharedListen };
   readonly tls?: Omit<TlsListenOptions, 'host'> & { readonly host?: string };
   /** MQTT over WebSocket on a uWS app that the caller owns and listens with. */
   readonly ws?: { readonly app: UwsApp; readonly path?: string };
@@ -74,7 +75,7 @@ export async function startMqttServers(o: MqttServersOptions): Promise<MqttServe
 
   const listeners: Listener[] = [];
   try {
-    const tcp = o.tcp === undefined ? undefined : await listenTcp({ host: o.tcp.host ?? '0.0.0.0', port: o.tcp.port }, accept);
+    const tcp = o.tcp === undefined ? undefined : await listenTcp({ ...o.tcp, host: o.tcp.host ?? '0.0.0.0' }, accept);
     if (tcp !== undefined) listeners.push(tcp);
     const tls = o.tls === undefined ? undefined : await listenTls({ ...o.tls, host: o.tls.host ?? '0.0.0.0' }, limits.connectTimeoutMs, log, accept);
     if (tls !== undefined) listeners.push(tls);

@@ -4,6 +4,7 @@
  * client that floods us while we wait for the host is slowed down by TCP itself.
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { listenShared, type SharedListen } from '../net/reuseport.js';
 import type { CloseReason, Transport, TransportSink } from './socket.js';
 import type { PeerCertificate } from './types.js';
 
@@ -85,17 +86,24 @@ export class SocketTransport implements Transport {
   }
 }
 
-export function listenTcp(where: { host: string; port: number }, accept: (t: Transport) => void): Promise<Listener> {
+export interface ListenAt {
+  readonly host: string;
+  readonly port: number;
+  /** Listen on a port that other threads of this process listen on too (SO_REUSEPORT). */
+  readonly shared?: SharedListen;
+}
+
+export function listenTcp(where: ListenAt, accept: (t: Transport) => void): Promise<Listener> {
   const server = createServer((socket) => accept(new SocketTransport(socket, 'tcp')));
   return listen(server, where);
 }
 
 /** Listens and resolves with the bound port (`port: 0` picks a free one). */
-export function listen(server: Server, where: { host: string; port: number }): Promise<Listener> {
+export function listen(server: Server, where: ListenAt): Promise<Listener> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => reject(err);
     server.once('error', onError);
-    server.listen(where.port, where.host, () => {
+    const listening = (): void => {
       server.off('error', onError);
       const address = server.address();
       const port = typeof address === 'object' && address !== null ? address.port : where.port;
@@ -104,6 +112,8 @@ export function listen(server: Server, where: { host: string; port: number }): P
         port,
         close: () => new Promise<void>((done) => server.close(() => done())),
       });
-    });
+    };
+    if (where.shared === undefined) server.listen(where.port, where.host, listening);
+    else listenShared(server, where, where.shared, listening);
   });
 }

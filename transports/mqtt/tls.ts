@@ -9,13 +9,11 @@ import { X509Certificate } from 'node:crypto';
 import type { DetailedPeerCertificate } from 'node:tls';
 import { createServer, type TLSSocket } from 'node:tls';
 import type { Logger } from '../../runtime/index.js';
-import { SocketTransport, listen, type Listener } from './tcp.js';
+import { SocketTransport, listen, type ListenAt, type Listener } from './tcp.js';
 import type { Transport } from './socket.js';
 import type { PeerCertificate } from './types.js';
 
-export interface TlsListenOptions {
-  readonly host: string;
-  readonly port: number;
+export interface TlsListenOptions extends ListenAt {
   /** PEM server certificate (chain) and private key. */
   readonly cert: string | Buffer;
   readonly key: string | Buffer;
