@@ -18,6 +18,8 @@ import type { RefusalReason } from './metrics.js';
  *  tolerated), so never a dot, a slash or anything else that could leave the data directory. */
 export const APP_VERSION_NAME = /^[A-Za-z0-9_-]{1,128}$/;
 
+/** Bodies up to this many characters keep a single sample's own text (see dcpLines). */
+const ONE_SAMPLE_RAW_MAX = 4096;
 const NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 // One topic level: no separator, no MQTT wildcard, no control character.
 const LEVEL = /^[^/+#\u0000-\u001f\u007f]{1,256}$/;
@@ -97,6 +99,13 @@ export function dcpLines(req: DcpRequest, receivedAt: number, maxPayloadBytes: n
       // text without one is already a single line: keep the device's own bytes.
       const one = body.includes('\n') || body.includes('\r') ? JSON.stringify(value) : body.trim();
       return { ok: true, lines: `${head}${one}}\n`, samples: 1 };
+    }
+    if (value.length === 1 && body.length <= ONE_SAMPLE_RAW_MAX && !body.includes('\n') && !body.includes('\r')) {
+      // One sample, the common case: JSON.parse accepted the text, so between the outer brackets
+      // there is that one value and JSON whitespace only. Keep the device's own bytes. (Small
+      // bodies only: a longer one goes through JSON.stringify, which refuses absurd nesting.)
+      const text = body.trim();
+      return { ok: true, lines: `${head}${text.slice(1, -1).trim()}}\n`, samples: 1 };
     }
     let lines = '';
     for (const sample of value) lines += `${head}${JSON.stringify(sample)}}\n`;

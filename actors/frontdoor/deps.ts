@@ -34,6 +34,8 @@ export interface KpcDeps {
   readonly metrics: {
     readonly connects: Counter<'result'>;
     readonly published: Counter<'result'>;
+    /** One more publish routed (the hot path's share of `published`, added when scraped). */
+    readonly routed: () => void;
     readonly delivered: Counter<'kind'>;
     readonly ended: Counter<'reason'>;
   };

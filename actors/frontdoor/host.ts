@@ -14,7 +14,8 @@ import { hasCode } from '../../runtime/index.js';
 import { RC, type AuthResult, type ChannelHost, type ConnectionHandle, type QoS } from '../../transports/mqtt/index.js';
 import { KPC_DEPS, type KpcDeps } from './deps.js';
 import { PORT, SESSION, type PortMsg, type SessionMsg } from './protocol.js';
-import { parseKp1 } from './kp1.js';
+import type { KpcConfig } from './kpc-config.js';
+import { parseKp1, type Kp1Request } from './kp1.js';
 import type { ConnectionTable, ConnRef } from './registry.js';
 import { relay, type PublishAnswer, type TokenGrant } from './relay.js';
 
@@ -24,6 +25,27 @@ interface ConnState {
   inflight: number;
   /** Made on the first grant (an empty Map is ~200 B an idle connection would carry). */
   grants: Map<string, TokenGrant> | undefined;
+  /** The last topic the fast path relayed: a device publishes to the same few topics. */
+  route: FastRoute | undefined;
+}
+
+/** A parsed, routable 1/KP topic, valid while the configuration it was decided under is. */
+interface FastRoute {
+  readonly topic: string;
+  readonly config: KpcConfig;
+  readonly request: Kp1Request;
+  /** `<application>\n<token>`, the grant that covers it; undefined when not endpoint-aware. */
+  readonly grantKey: string | undefined;
+}
+
+/** The route of `topic` under `config`, or undefined when only the session actor may decide. */
+function fastRoute(config: KpcConfig, topic: string): FastRoute | undefined {
+  const parsed = parseKp1(topic, (ext) => config.endpointAware(ext));
+  if (!parsed.ok) return undefined;
+  const request = parsed.request;
+  const route = config.route(request.appVersion, request.extension);
+  if ('refused' in route) return undefined;
+  return { topic, config, request, grantKey: route.endpointAware ? `${route.application}\n${request.token!}` : undefined };
 }
 
 export interface HostOptions {
@@ -55,23 +77,24 @@ export function sessionHost(o: HostOptions): ChannelHost {
   /** Relays from here when a grant covers the topic; undefined sends the publish to the actor. */
   const fast = (st: ConnState, topic: string, payload: Uint8Array, qos: QoS): number | undefined => {
     const config = d.config();
-    const parsed = parseKp1(topic, (ext) => config.endpointAware(ext));
-    if (!parsed.ok) return undefined;
-    const req = parsed.request;
-    const route = config.route(req.appVersion, req.extension);
-    if ('refused' in route) return undefined;
+    let r = st.route;
+    if (r === undefined || r.config !== config || r.topic !== topic) {
+      r = fastRoute(config, topic);
+      if (r === undefined) return undefined;
+      st.route = r;
+    }
     let endpointId: string | null = null;
-    if (route.endpointAware) {
-      const grant = st.grants?.get(`${route.application}\n${req.token!}`);
+    if (r.grantKey !== undefined) {
+      const grant = st.grants?.get(r.grantKey);
       if (grant === undefined || Date.now() >= grant.validUntil) return undefined;
       endpointId = grant.endpointId;
     }
     try {
-      relay(d, req, endpointId, payload, { clientId: st.clientId, topic, qos });
+      relay(d, r.request, endpointId, payload, { clientId: st.clientId, topic, qos });
     } catch {
       return undefined;
     }
-    d.metrics.published.inc({ result: 'routed' });
+    d.metrics.routed();
     return RC.SUCCESS;
   };
   const tell = (c: ConnectionHandle, msg: SessionMsg): void => {
@@ -88,7 +111,7 @@ export function sessionHost(o: HostOptions): ChannelHost {
     async authenticate(request, c): Promise<AuthResult> {
       if (o.connections.size >= o.maxConnections) return { ok: false, reasonCode: RC.SERVER_BUSY };
       const key = sessionKey(request.username, request.clientId);
-      conns.set(c.id, { clientId: key, inflight: 0, grants: undefined });
+      conns.set(c.id, { clientId: key, inflight: 0, grants: undefined, route: undefined });
       try {
         const result = await o.actors.ask<AuthResult>(
           SESSION,

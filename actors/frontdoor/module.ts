@@ -47,9 +47,23 @@ export async function setup(host: ShardHost): Promise<void> {
   const index = new SessionIndex();
   const keys = portKeys(host.shardCount);
   let seq = 0;
+  let routed = 0;
   const metrics = {
     connects: new Counter({ name: 'fleetgate_kpc_connects_total', help: 'MQTT CONNECTs decided, by result', labelNames: ['result'] as const, registers: [host.metrics] }),
-    published: new Counter({ name: 'fleetgate_kpc_publishes_total', help: '1/KP publishes, by result', labelNames: ['result'] as const, registers: [host.metrics] }),
+    published: new Counter({
+      name: 'fleetgate_kpc_publishes_total',
+      help: '1/KP publishes, by result',
+      labelNames: ['result'] as const,
+      registers: [host.metrics],
+      collect() {
+        // The fast path counts in a plain number (a labelled inc costs ~0.5 us a message).
+        if (routed > 0) this.inc({ result: 'routed' }, routed);
+        routed = 0;
+      },
+    }),
+    routed: () => {
+      routed++;
+    },
     delivered: new Counter({ name: 'fleetgate_kpc_deliveries_total', help: 'Messages sent to clients, by kind', labelNames: ['kind'] as const, registers: [host.metrics] }),
     ended: new Counter({ name: 'fleetgate_kpc_sessions_ended_total', help: 'Sessions ended by the server, by reason', labelNames: ['reason'] as const, registers: [host.metrics] }),
   };

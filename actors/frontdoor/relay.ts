@@ -8,6 +8,18 @@ import type { QoS } from '../../transports/mqtt/index.js';
 import type { KpcDeps } from './deps.js';
 import type { Kp1Request } from './kp1.js';
 
+/** ClientData subjects by extension instance: names from the configuration, so few; made once
+ *  (three token checks and a template) instead of per message. */
+const clientDataSubjects = new Map<string, string>();
+function clientDataSubject(extension: string): string {
+  let subject = clientDataSubjects.get(extension);
+  if (subject === undefined) {
+    subject = espClientDataSubject(extension);
+    if (clientDataSubjects.size < 1024) clientDataSubjects.set(extension, subject);
+  }
+  return subject;
+}
+
 /** Throws what the bus throws (closed, overloaded): callers answer that the extension is not
  *  reachable. The pending answer is registered only when the request has a request id. */
 export function relay(d: KpcDeps, req: Kp1Request, endpointId: string | null, payload: Uint8Array, answerTo: { clientId: string; topic: string; qos: QoS } | undefined): void {
@@ -23,7 +35,7 @@ export function relay(d: KpcDeps, req: Kp1Request, endpointId: string | null, pa
     payload,
     configName: null,
   });
-  d.bus.publish(espClientDataSubject(req.extension), data, { replyTo: d.replySubject });
+  d.bus.publish(clientDataSubject(req.extension), data, { replyTo: d.replySubject });
   if (req.requestId !== null && answerTo !== undefined) d.pending.add(correlationId, { kind: 'mqtt', ...answerTo }, Date.now());
 }
 

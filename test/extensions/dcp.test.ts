@@ -38,6 +38,18 @@ describe('2/DCP lines', () => {
     assert.equal(lines(dcpLines(req({ payload: enc('[\n{"a":1},\n2\n]') }), AT, 1024)).split('\n').length, 3);
   });
 
+  it('a one-sample array keeps the sample as the device wrote it, and a long one is still re-encoded', () => {
+    assert.equal(
+      lines(dcpLines(req({ payload: enc(' [ {"t": 21.50, "u":"\\u0041"}\t] ') }), AT, 1024)),
+      '{"endpointId":"ep-1","appVersionName":"app-v1","receivedAt":1700000000123,"sample":{"t": 21.50, "u":"\\u0041"}}\n',
+    );
+    const long = `[{"s":"${'x'.repeat(5000)}", "n": 1.0}]`;
+    assert.equal(
+      lines(dcpLines(req({ payload: enc(long) }), AT, 1024 * 1024)),
+      `{"endpointId":"ep-1","appVersionName":"app-v1","receivedAt":1700000000123,"sample":{"s":"${'x'.repeat(5000)}","n":1}}\n`,
+    );
+  });
+
   it('an empty array is a success with nothing to write; a null endpoint id is kept as null', () => {
     assert.deepEqual(dcpLines(req({ payload: enc('[]') }), AT, 1024), { ok: true, lines: '', samples: 0 });
     assert.equal(lines(dcpLines(req({ endpointId: null, payload: enc('3') }), AT, 1024)), '{"endpointId":null,"appVersionName":"app-v1","receivedAt":1700000000123,"sample":3}\n');

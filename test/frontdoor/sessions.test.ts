@@ -379,6 +379,41 @@ describe('front door sessions: refusals, revocation, take-over, ELCE, policy', (
   });
 
   describe('per-tenant policy', () => {
+    it('an extension taken out of the configuration is refused at once, also on a topic the connection relayed before', async () => {
+      const token = await provisionToken(tp, 'ep-reload');
+      const c = await connectMqtt(`mqtt://127.0.0.1:${port}`, { protocolVersion: 4, clientId: id('reload'), username: 'dev@acme', password: PASSWORD });
+      const topic = `kp1/demo-v1/echo/${token.token}/ping/7`;
+      try {
+        // MQTT 3.1.1: the refusal is the /error answer alone (5 would also fail the PUBACK).
+        // The second request goes by the connection thread's fast path (the token was validated).
+        for (const n of [1, 2]) assert.equal((await request(c, topic, `before ${n}`)).topic, `${topic}/status`);
+        writeFileSync(policyFile, `${OPEN_POLICY}extensions:\n  dcx: { endpointAware: true }\n`);
+        // Each shard re-reads the file on its own poll (1 s).
+        let answer = await request(c, topic, 'after');
+        for (let attempt = 0; attempt < 40 && answer.topic !== `${topic}/error`; attempt++) {
+          await new Promise((r) => setTimeout(r, 100));
+          answer = await request(c, topic, 'after');
+        }
+        assert.equal(answer.topic, `${topic}/error`);
+        assert.deepEqual(JSON.parse(answer.payload.toString()), { statusCode: 404, reasonPhrase: 'unknown extension echo' });
+      } finally {
+        writeFileSync(policyFile, OPEN_POLICY);
+        await c.endAsync();
+      }
+      // Back in the configuration: served again.
+      const again = await connectMqtt(`mqtt://127.0.0.1:${port}`, { protocolVersion: 4, clientId: id('reload-again'), username: 'dev@acme', password: PASSWORD });
+      try {
+        let answer = await request(again, topic, 'back');
+        for (let attempt = 0; attempt < 40 && answer.topic !== `${topic}/status`; attempt++) {
+          await new Promise((r) => setTimeout(r, 100));
+          answer = await request(again, topic, 'back');
+        }
+        assert.equal(answer.topic, `${topic}/status`);
+      } finally {
+        await again.endAsync();
+      }
+    });
+
     it('anonymous sessions of a tenant are disconnected when its policy comes to require basic auth', async () => {
       const url = `mqtt://127.0.0.1:${port}`;
       const anon5 = await connectMqtt(url, { protocolVersion: 5, clientId: id('anon5'), username: 'x@open' });

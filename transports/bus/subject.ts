@@ -32,10 +32,18 @@ function problem(s: string, wildcards: boolean): string | undefined {
   return undefined;
 }
 
+/** Literal subjects found valid lately: a publisher sends to the same few subjects, and a string
+ *  that stays the same object keeps its hash, so the second check is one lookup. */
+const validLiterals = new Set<string>();
+const VALID_LITERALS_MAX = 4096;
+
 /** A literal subject: the target of publish and request, and a replyTo. */
 export function assertLiteralSubject(s: string, what = 'subject'): void {
+  if (validLiterals.has(s)) return;
   const p = problem(s, false);
   if (p !== undefined) throw new TypeError(`invalid ${what} ${JSON.stringify(s)}: ${p}`);
+  if (validLiterals.size >= VALID_LITERALS_MAX) validLiterals.clear();
+  validLiterals.add(s);
 }
 
 /** A subscription subject, wildcards allowed. */
