@@ -15,7 +15,7 @@ import type { ShardHost } from '../../runtime/index.js';
 import { espExtensionDataReplicaSubject, type Bus } from '../../transports/bus/index.js';
 import type { HttpAttach, Route } from '../../transports/http/index.js';
 import { startMqttServers, type MqttServers } from '../../transports/mqtt/index.js';
-import { sharedListenSupport } from '../../transports/net/reuseport.js';
+import { sharedListenSupport } from '../../transports/net/index.js';
 import { CREDENTIAL_SERVICE } from '../credentials/module.js';
 import type { CredentialService } from '../credentials/service.js';
 import type { PlatformConfig } from '../platform-config.js';

@@ -25,6 +25,7 @@ import { readProcSample } from '../sampling/proc.js';
 import type { ServerSampler } from '../sampling/sampler.js';
 import type { Scenario } from '../scenario.js';
 import { ForeignCpu } from './credentials-cpu.js';
+import { CpuCost } from '../sampling/cpu-cost.js';
 import type { ConnectStormParams } from './connect-storm-generator.js';
 
 const GENERATOR = new URL('./connect-storm-generator.js', import.meta.url);
@@ -49,7 +50,7 @@ export const connectStormScenario: Scenario = {
   // 64 connects in flight: below mosquitto's listen backlog (100), so that no side pays SYN
   // retransmits for a queue the bench overfilled.
   defaults: { concurrency: 64, warmup: 0, 'max-time': 600 },
-  headline: ['connectsPerSec', 'p99Ms', 'bytesPerIdleConnection', 'connections'],
+  headline: ['connectsPerSec', 'p99Ms', 'serverCpuUsPerConnect', 'bytesPerIdleConnection', 'connections'],
   validate(o) {
     if (o.given('count') || o.given('duration')) return 'connect-storm is bounded by --connections (not --count or --duration)';
     return validateBroker(o);
@@ -94,6 +95,7 @@ export const connectStormScenario: Scenario = {
       };
       ctx.progress.note(`storm: ${n} connections, ${ctx.plan.mode === 'open' ? `${ctx.plan.ratePerSec}/s` : `${ctx.plan.concurrency} in flight`}`);
       const foreign = new ForeignCpu();
+      const cpu = await CpuCost.start(broker.pid);
       const r = await ctx.runLoad({
         generator: GENERATOR,
         params,
@@ -111,6 +113,10 @@ export const connectStormScenario: Scenario = {
       };
       const foreignCpuPct = foreign.take();
       if (foreignCpuPct !== undefined) figures['foreignCpuPct'] = foreignCpuPct;
+      // Per connection made (the idle hold and the memory reads cost next to nothing).
+      const perConnect = await cpu.perOp(r.ops);
+      if (perConnect?.serverUs !== undefined) figures['serverCpuUsPerConnect'] = perConnect.serverUs;
+      if (perConnect !== undefined) figures['benchCpuUsPerConnect'] = perConnect.benchUs;
       if (rssBefore !== undefined && rssHeld !== undefined && held > 0) {
         figures['bytesPerIdleConnection'] = Math.round((rssHeld - rssBefore) / held);
         figures['rssBeforeBytes'] = rssBefore;

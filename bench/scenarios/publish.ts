@@ -18,6 +18,7 @@ import { APP_VERSION, dcxTopic, deviceUsernames, newToken, peerCredentials, prov
 import type { ServerSampler } from '../sampling/sampler.js';
 import type { Scenario } from '../scenario.js';
 import { ForeignCpu } from './credentials-cpu.js';
+import { CpuCost } from '../sampling/cpu-cost.js';
 import { msFigures } from './connect-storm.js';
 import type { PublishParams } from './publish-generator.js';
 
@@ -61,7 +62,7 @@ export const publishScenario: Scenario = {
   targets: ['mqtt'],
   peers: ['mosquitto', 'aedes'],
   defaults: { concurrency: 1000 },
-  headline: ['msgsPerSec', 'p50Ms', 'p99Ms', 'devices'],
+  headline: ['msgsPerSec', 'p50Ms', 'p99Ms', 'serverCpuUsPerMsg', 'devices'],
   validate: validateBroker,
   peerCredentials: (o) => peerCredentials(deviceUsernames(o.number('devices'), BENCH_TENANT)),
   async run(ctx) {
@@ -93,6 +94,7 @@ export const publishScenario: Scenario = {
         connectTimeoutMs: 30_000,
       };
       const foreign = new ForeignCpu();
+      const cpu = await CpuCost.start(broker.pid);
       const r = await ctx.runLoad({
         generator: GENERATOR,
         params,
@@ -102,6 +104,10 @@ export const publishScenario: Scenario = {
       const figures: Record<string, number> = { msgsPerSec: r.opsPerSec, ...msFigures(r.latency), messages: r.ops, devices };
       const foreignCpuPct = foreign.take();
       if (foreignCpuPct !== undefined) figures['foreignCpuPct'] = foreignCpuPct;
+      // Per publish issued (warm-up included, as the CPU is): the server's and the bench's own.
+      const perMsg = await cpu.perOp(r.counters['issued'] ?? 0);
+      if (perMsg?.serverUs !== undefined) figures['serverCpuUsPerMsg'] = perMsg.serverUs;
+      if (perMsg !== undefined) figures['benchCpuUsPerMsg'] = perMsg.benchUs;
       const errorsByCode: Record<string, number> = { ...r.errorsByCode };
       let errors = r.errors;
       if (broker.dataDir !== undefined) {

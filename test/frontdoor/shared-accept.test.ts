@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { MqttClient } from 'mqtt';
-import { sharedListenSupport } from '../../transports/net/reuseport.js';
+import { sharedListenSupport } from '../../transports/net/index.js';
 import { startTestPlatform, type TestPlatform } from '../credentials/harness.js';
 import { makePki, type TestPki } from '../mqtt/certs.js';
 import { connectMqtt, PASSWORD, provisionClient, provisionToken, request, until, type Provisioned } from './kpc-harness.js';

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { createServer, connect, type Server } from 'node:net';
 import { describe, it } from 'node:test';
-import { listenShared, sharedListenSupport } from '../../transports/net/reuseport.js';
+import { listenShared, sharedListenSupport } from '../../transports/net/index.js';
 
 const required = process.env.FLEETGATE_REQUIRE_NATIVE === '1';
 const how = sharedListenSupport();

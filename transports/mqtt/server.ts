@@ -10,7 +10,7 @@ import type { ChannelHost } from './host.js';
 import { resolveLimits, type MqttLimits } from './limits.js';
 import { RC } from './reason-codes.js';
 import type { Transport } from './socket.js';
-import type { SharedListen } from '../net/reuseport.js';
+import type { SharedListen } from '../net/index.js';
 import { listenTcp, type Listener } from './tcp.js';
 import { listenTls, type TlsListenOptions } from './tls.js';
 import { attachWs, type UwsApp } from './ws.js';

@@ -4,7 +4,7 @@
  * client that floods us while we wait for the host is slowed down by TCP itself.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { listenShared, type SharedListen } from '../net/reuseport.js';
+import { listenShared, type SharedListen } from '../net/index.js';
 import type { CloseReason, Transport, TransportSink } from './socket.js';
 import type { PeerCertificate } from './types.js';
 
