@@ -7,9 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import mqttPacket, { type IPublishPacket } from 'mqtt-packet';
+import mqttPacket, { type IConnectPacket, type IPublishPacket } from 'mqtt-packet';
 import { encode, PacketDecoder, type Decoded } from '../../transports/mqtt/codec.js';
-import { decodePublish, encodeAck } from '../../transports/mqtt/fast-codec.js';
+import { decodeConnect, decodePublish, encodeAck } from '../../transports/mqtt/fast-codec.js';
 import { Framer } from '../../transports/mqtt/framer.js';
 import type { Packet, ProtocolVersion } from '../../transports/mqtt/index.js';
 
@@ -195,6 +195,97 @@ describe('direct PUBLISH decoding, against mqtt-packet', () => {
     // Declined frames get what mqtt-packet makes of them, as before.
     const noPropertyLength = Buffer.from([0x30, 3, 0, 1, 0x61]);
     assertSamePacket(packetOf(connected(5).decode(noPropertyLength)), reference(noPropertyLength, 5).packet as Packet, 'no Property Length');
+  });
+});
+
+/** Printable ASCII and space: what the direct CONNECT path takes in a client id or username. */
+const PRINTABLE = ' !#-./0123456789:@ABCXYZ_abcxyz~';
+
+function randomConnect(rand: (n: number) => number, version: 4 | 5): IConnectPacket {
+  const text = (max: number): string => {
+    let s = '';
+    for (let i = rand(max + 1); i > 0; i--) s += PRINTABLE[rand(PRINTABLE.length)];
+    return s;
+  };
+  const clientId = text(40);
+  // (mqtt-packet's generator refuses an empty client id without Clean Session.)
+  const clean = clientId === '' || rand(2) === 1;
+  const p: IConnectPacket = { cmd: 'connect', protocolId: 'MQTT', protocolVersion: version, clean, keepalive: rand(4) === 0 ? [0, 65535][rand(2)]! : rand(65536), clientId };
+  const auth = rand(3);
+  if (auth >= 1) p.username = `${text(30)}@${text(12)}`;
+  if (auth === 2) p.password = Buffer.from(Array.from({ length: rand(4) === 0 ? 300 + rand(70_000) : rand(64) }, () => rand(256)).slice(0, 65535));
+  return p;
+}
+
+describe('direct CONNECT decoding, against mqtt-packet', () => {
+  for (const version of [4, 5] as const) {
+    it(`MQTT ${version}: 1500 generated device CONNECTs decode as mqtt-packet parses them`, () => {
+      const rand = prng(7000 + version);
+      for (let i = 0; i < 1500; i++) {
+        const p = randomConnect(rand, version);
+        const frame = mqttPacket.generate(p, { protocolVersion: version });
+        const expected = reference(frame, 4);
+        assert.equal(expected.error, undefined);
+        const what = `CONNECT ${i} (${frame.length} bytes)`;
+        assert.notEqual(decodeConnect(frame), undefined, `${what}: taken by the direct path`);
+        const decoder = new PacketDecoder();
+        const decoded = packetOf(decoder.decode(frame));
+        assertSamePacket(decoded, expected.packet as Packet, what);
+        // The decoder now works in the CONNECT's version: a PUBLISH after it decodes as such.
+        const publish = mqttPacket.generate({ cmd: 'publish', topic: 'kp1/a', payload: Buffer.from('x'), qos: 1, messageId: 9, dup: false, retain: false }, { protocolVersion: version });
+        assertSamePacket(packetOf(decoder.decode(publish)), reference(publish, version).packet as Packet, `${what}: the PUBLISH after it`);
+      }
+    });
+  }
+
+  it('declines every other CONNECT, which the parser then decides as before', () => {
+    const base: IConnectPacket = { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, keepalive: 30, clientId: 'dev', username: 'u@t', password: Buffer.from('pw') };
+    const gen = (p: IConnectPacket): Buffer => mqttPacket.generate(p, { protocolVersion: p.protocolVersion as ProtocolVersion });
+    const declined: Record<string, Buffer> = {
+      'a Will': gen({ ...base, will: { topic: 'kp1/w', payload: Buffer.from('bye'), qos: 1, retain: false } }),
+      'MQTT 5 properties': gen({ ...base, protocolVersion: 5, properties: { sessionExpiryInterval: 60 } }),
+      'MQTT 3.1 (MQIsdp)': gen({ ...base, protocolId: 'MQIsdp', protocolVersion: 3 }),
+      'a client id beyond ASCII': gen({ ...base, clientId: 'gerät' }),
+      'a username with a control character': gen({ ...base, username: 'u\u0001@t' }),
+      'the bridge bit': (() => {
+        const f = gen(base);
+        f[8] = (f[8] as number) | 0x80;
+        return f;
+      })(),
+      'the reserved connect flag': (() => {
+        const f = gen(base);
+        f[9] = (f[9] as number) | 0x01;
+        return f;
+      })(),
+      'fixed-header flags': (() => {
+        const f = gen(base);
+        f[0] = 0x12;
+        return f;
+      })(),
+      'a byte after the password': (() => {
+        const f = gen(base);
+        const g = Buffer.concat([f, Buffer.from([0x61])]);
+        g[1] = (g[1] as number) + 1;
+        return g;
+      })(),
+      'a password without a username': (() => {
+        const f = gen({ ...base, username: undefined, password: undefined });
+        // Password flag on, and two length bytes plus "pw" after the client id.
+        const g = Buffer.concat([f, Buffer.from([0, 2, 0x70, 0x77])]);
+        g[1] = (g[1] as number) + 4;
+        g[9] = (g[9] as number) | 0x40;
+        return g;
+      })(),
+    };
+    for (const [what, frame] of Object.entries(declined)) {
+      assert.equal(decodeConnect(frame), undefined, `${what}: declined`);
+      const expected = reference(frame, 4);
+      const got = new PacketDecoder().decode(frame);
+      if (expected.error !== undefined) assert.equal(got.kind, 'malformed', `${what}: malformed on the parser's path too`);
+      else if (got.kind === 'packet') assertSamePacket(got.packet, expected.packet as Packet, what);
+    }
+    assert.equal(new PacketDecoder().decode(declined['the reserved connect flag']!).kind, 'malformed', 'MQTT-3.1.2-3');
+    assert.equal(new PacketDecoder().decode(declined['a client id beyond ASCII']!).kind, 'packet', 'UTF-8 client ids still connect');
   });
 });
 

@@ -2,11 +2,12 @@
  * Packets from frames, and bytes from packets, with mqtt-packet's parser and generator. One
  * decoder per connection: the parser learns the protocol version from the CONNECT it parses.
  * The framer hands it exactly one whole packet at a time, which also keeps it clear of the
- * parser's habit of reading past a packet's end into the next one. PUBLISH in and the
- * acknowledgements out take a direct path first (fast-codec.ts); the rest goes to mqtt-packet.
+ * parser's habit of reading past a packet's end into the next one. PUBLISH and a device's
+ * CONNECT in, and the acknowledgements out, take a direct path first (fast-codec.ts); the rest
+ * goes to mqtt-packet.
  */
 import mqttPacket from 'mqtt-packet';
-import { decodePublish, encodeAck } from './fast-codec.js';
+import { decodeConnect, decodePublish, encodeAck } from './fast-codec.js';
 import type { Packet, ProtocolVersion } from './types.js';
 import { namesAreUtf8 } from './utf8.js';
 
@@ -47,6 +48,11 @@ export class PacketDecoder {
       if (fast !== undefined) return fast;
     }
     if (type === 1) {
+      const fast = decodeConnect(frame);
+      if (fast !== undefined) {
+        if (fast.kind === 'packet' && fast.packet.cmd === 'connect') this.#version = this.#parsed = fast.packet.protocolVersion as 4 | 5;
+        return fast;
+      }
       const level = connectLevel(frame);
       if (level !== undefined && level !== 3 && level !== 4 && level !== 5) return { kind: 'unsupported-version', level };
       if (level !== undefined) this.#version = level;

@@ -1,8 +1,9 @@
 /**
  * A direct decoder for PUBLISH and a direct encoder for PUBACK, PUBREC, PUBREL and PUBCOMP
  * without properties: nearly every packet of a busy fleet, and the ones where mqtt-packet's
- * parser (with its buffer list) and generator cost the most. What they do not cover they
- * decline (undefined), and the codec asks mqtt-packet as before.
+ * parser (with its buffer list) and generator cost the most. Also the plain CONNECT of a device
+ * (below), which a reconnect storm is made of. What they do not cover they decline
+ * (undefined), and the codec asks mqtt-packet as before.
  *
  * A decoded PUBLISH is the object mqtt-packet would give for the same frame, key for key
  * (`cmd, retain, qos, dup, length, topic, payload`, then `messageId` for QoS 1/2; an MQTT 5
@@ -13,11 +14,11 @@
  * Wildcards in a topic name are left to the channel, as for any parsed PUBLISH.
  */
 import { isUtf8 } from 'node:buffer';
-import type { IPublishPacket, Packet, QoS } from 'mqtt-packet';
+import type { IConnectPacket, IPublishPacket, Packet, QoS } from 'mqtt-packet';
 import type { ProtocolVersion } from './types.js';
 
 export type FastDecoded =
-  | { readonly kind: 'packet'; readonly packet: IPublishPacket }
+  | { readonly kind: 'packet'; readonly packet: IPublishPacket | IConnectPacket }
   | { readonly kind: 'malformed'; readonly reason: string };
 
 /** Decodes one whole PUBLISH frame (type 3), or returns undefined when the frame is not one
@@ -74,6 +75,97 @@ export function decodePublish(frame: Buffer, version: ProtocolVersion): FastDeco
       ? { cmd: 'publish', retain, qos, dup, length, topic, payload }
       : { cmd: 'publish', retain, qos: qos as QoS, dup, length, topic, payload, messageId };
   return { kind: 'packet', packet };
+}
+
+/** 'MQTT' as its CONNECT protocol name: length 4, then the four letters. */
+const MQTT_NAME = [0x00, 0x04, 0x4d, 0x51, 0x54, 0x54];
+
+/**
+ * Decodes the CONNECT a device sends, or returns undefined for any other (the parser then
+ * decides, errors included): protocol name MQTT, level 4 or 5 without the bridge bit, no
+ * Will, in MQTT 5 no properties (a Property Length of 0), a password only with a username, a
+ * client id and username of printable-or-space ASCII, and fields that end the frame exactly.
+ * The packet is the object mqtt-packet gives for the same frame, key for key; the password is
+ * a view of the frame. The fixed header's flags must be 0 (MQTT-2.2.2-2) and the reserved
+ * connect flag too (MQTT-3.1.2-3): a frame with either set is the parser's to refuse.
+ */
+export function decodeConnect(frame: Buffer): FastDecoded | undefined {
+  if (frame[0] !== 0x10) return undefined;
+  let at = 1;
+  let length = 0;
+  let multiplier = 1;
+  for (;;) {
+    const b = frame[at++];
+    if (b === undefined || at > 5) return undefined;
+    length += (b & 0x7f) * multiplier;
+    if ((b & 0x80) === 0) break;
+    multiplier *= 128;
+  }
+  const end = frame.length;
+  if (at + length !== end || at + 10 > end) return undefined;
+  for (let i = 0; i < MQTT_NAME.length; i++) if (frame[at + i] !== MQTT_NAME[i]) return undefined;
+  at += MQTT_NAME.length;
+  const level = frame[at++] as number;
+  if (level !== 4 && level !== 5) return undefined;
+  const flags = frame[at++] as number;
+  // Will flag, Will QoS, Will Retain and the reserved bit all 0; password only with username.
+  if ((flags & 0x3d) !== 0 || (flags & 0xc0) === 0x40) return undefined;
+  const keepalive = ((frame[at] as number) << 8) + (frame[at + 1] as number);
+  at += 2;
+  if (level === 5) {
+    if (frame[at] !== 0) return undefined;
+    at += 1;
+  }
+  const clientId = asciiField(frame, at, end);
+  if (clientId === undefined) return undefined;
+  at += 2 + clientId.length;
+  let username: string | undefined;
+  let password: Buffer | undefined;
+  if ((flags & 0x80) !== 0) {
+    username = asciiField(frame, at, end);
+    if (username === undefined) return undefined;
+    at += 2 + username.length;
+  }
+  if ((flags & 0x40) !== 0) {
+    if (at + 2 > end) return undefined;
+    const passwordEnd = at + 2 + ((frame[at] as number) << 8) + (frame[at + 1] as number);
+    if (passwordEnd > end) return undefined;
+    password = frame.subarray(at + 2, passwordEnd);
+    at = passwordEnd;
+  }
+  if (at !== end) return undefined;
+  const packet: IConnectPacket = {
+    cmd: 'connect',
+    retain: false,
+    qos: 0,
+    dup: false,
+    length,
+    topic: null,
+    payload: null,
+    protocolId: 'MQTT',
+    protocolVersion: level,
+    clean: (flags & 0x02) !== 0,
+    keepalive,
+    clientId,
+  } as IConnectPacket;
+  if (username !== undefined) packet.username = username;
+  if (password !== undefined) packet.password = password;
+  return { kind: 'packet', packet };
+}
+
+/** A length-prefixed string of bytes 0x20 to 0x7e at `at`, or undefined (another byte, or
+ *  running past `end`): what a device's client id and username are, and all that is decoded
+ *  here without a UTF-8 check. */
+function asciiField(frame: Buffer, at: number, end: number): string | undefined {
+  if (at + 2 > end) return undefined;
+  const start = at + 2;
+  const stop = start + ((frame[at] as number) << 8) + (frame[at + 1] as number);
+  if (stop > end) return undefined;
+  for (let i = start; i < stop; i++) {
+    const b = frame[i] as number;
+    if (b < 0x20 || b > 0x7e) return undefined;
+  }
+  return frame.toString('latin1', start, stop);
 }
 
 /** The topic as a string; undefined when the bytes are not well-formed UTF-8, null when
