@@ -120,7 +120,6 @@ export function sessionHost(o: HostOptions): ChannelHost {
             t: 'connect',
             conn: ref(c),
             listener: c.listener,
-            remoteAddress: c.remoteAddress,
             protocolVersion: request.protocolVersion,
             username: request.username,
             password: request.password,

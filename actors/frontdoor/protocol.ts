@@ -16,7 +16,6 @@ export type SessionMsg =
       readonly t: 'connect';
       readonly conn: ConnRef;
       readonly listener: ListenerKind;
-      readonly remoteAddress: string;
       readonly protocolVersion: ProtocolVersion;
       readonly username: string | undefined;
       readonly password: Uint8Array | undefined;

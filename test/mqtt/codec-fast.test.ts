@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import mqttPacket, { type IConnectPacket, type IPublishPacket } from 'mqtt-packet';
 import { encode, PacketDecoder, type Decoded } from '../../transports/mqtt/codec.js';
-import { decodeConnect, decodePublish, encodeAck } from '../../transports/mqtt/fast-codec.js';
+import { decodeConnect, decodePublish, encodeAck, encodeConnack } from '../../transports/mqtt/fast-codec.js';
 import { Framer } from '../../transports/mqtt/framer.js';
 import type { Packet, ProtocolVersion } from '../../transports/mqtt/index.js';
 
@@ -367,6 +367,27 @@ describe('malformed PUBLISH, on the direct path and on the mqtt-packet path', ()
         assert.ok(ref.error !== undefined || (id !== undefined && (id < 1 || id > 65535)));
       }
     }
+  });
+});
+
+describe('direct CONNACK encoding (MQTT 3.1 and 3.1.1)', () => {
+  it('every return code, with and without Session Present, is the bytes mqtt-packet writes', () => {
+    for (const version of [3, 4] as const) {
+      for (const returnCode of [0, 1, 2, 3, 4, 5]) {
+        for (const sessionPresent of [false, true]) {
+          const p = { cmd: 'connack', returnCode, sessionPresent } as Packet;
+          const direct = encodeConnack(p, version);
+          assert.deepEqual(direct, mqttPacket.generate(p, { protocolVersion: version }), `v${version} rc ${returnCode} sp ${sessionPresent}`);
+          assert.deepEqual(encode(p, version), direct);
+        }
+      }
+    }
+  });
+
+  it('leaves MQTT 5 and anything else to mqtt-packet', () => {
+    assert.equal(encodeConnack({ cmd: 'connack', reasonCode: 0, sessionPresent: false } as Packet, 5), undefined);
+    assert.equal(encodeConnack({ cmd: 'puback', messageId: 1 } as Packet, 4), undefined);
+    assert.equal(encodeConnack({ cmd: 'connack', returnCode: 256, sessionPresent: false } as Packet, 4), undefined);
   });
 });
 

@@ -7,7 +7,7 @@
  * goes to mqtt-packet.
  */
 import mqttPacket from 'mqtt-packet';
-import { decodeConnect, decodePublish, encodeAck } from './fast-codec.js';
+import { decodeConnect, decodePublish, encodeAck, encodeConnack } from './fast-codec.js';
 import type { Packet, ProtocolVersion } from './types.js';
 import { namesAreUtf8 } from './utf8.js';
 
@@ -73,7 +73,7 @@ export class PacketDecoder {
 }
 
 export function encode(packet: Packet, version: ProtocolVersion): Buffer {
-  return encodeAck(packet, version) ?? mqttPacket.generate(packet, { protocolVersion: version });
+  return encodeAck(packet, version) ?? encodeConnack(packet, version) ?? mqttPacket.generate(packet, { protocolVersion: version });
 }
 
 /** The protocol level of a CONNECT named MQTT or MQIsdp (undefined for another name: the

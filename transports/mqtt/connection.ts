@@ -68,7 +68,10 @@ export class Connection implements TransportSink {
     this.handle = {
       id: options.id,
       listener: transport.kind,
-      remoteAddress: transport.remoteAddress,
+      // Read when asked: for a TCP socket it is a getpeername call a connect need not pay.
+      get remoteAddress() {
+        return transport.remoteAddress;
+      },
       deliver: (m) => this.#deliver(m),
       disconnect: (reasonCode, reason) => {
         checkServerDisconnect(reasonCode); // misuse is thrown at the caller

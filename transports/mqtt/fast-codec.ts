@@ -188,6 +188,17 @@ function malformed(reason: string): FastDecoded {
   return { kind: 'malformed', reason };
 }
 
+/**
+ * Encodes an MQTT 3.1/3.1.1 CONNACK (type, 2, Session Present, return code), or returns
+ * undefined for anything else (MQTT 5, whose CONNACK carries properties, goes to mqtt-packet).
+ */
+export function encodeConnack(packet: Packet, version: ProtocolVersion): Buffer | undefined {
+  if (packet.cmd !== 'connack' || version === 5) return undefined;
+  const code = packet.returnCode;
+  if (code === undefined || !Number.isInteger(code) || code < 0 || code > 0xff) return undefined;
+  return Buffer.from([0x20, 2, packet.sessionPresent ? 1 : 0, code]);
+}
+
 /** First byte of each acknowledgement; PUBREL has the fixed flags 0b0010 (MQTT-3.6.1-1). */
 const ACK_TYPE = { puback: 0x40, pubrec: 0x50, pubrel: 0x62, pubcomp: 0x70 } as const;
 

@@ -17,7 +17,6 @@ export interface Listener {
 
 export class SocketTransport implements Transport {
   readonly kind: 'tcp' | 'tls';
-  readonly remoteAddress: string;
   readonly peerCertificate: PeerCertificate | undefined;
   readonly certificateError: string | undefined;
   readonly #socket: Socket;
@@ -27,12 +26,16 @@ export class SocketTransport implements Transport {
   constructor(socket: Socket, kind: 'tcp' | 'tls', tls?: { certificate: PeerCertificate | undefined; error: string | undefined }) {
     this.#socket = socket;
     this.kind = kind;
-    this.remoteAddress = socket.remoteAddress ?? '';
     this.peerCertificate = tls?.certificate;
     this.certificateError = tls?.error;
     socket.setNoDelay(true);
     // Finds peers that vanished without a FIN when Keep Alive is 0 (nothing else would).
     socket.setKeepAlive(true, 60_000);
+  }
+
+  /** Asked of the socket when read (a getpeername call, which Node then keeps). */
+  get remoteAddress(): string {
+    return this.#socket.remoteAddress ?? '';
   }
 
   get bufferedBytes(): number {
