@@ -27,6 +27,8 @@ import { makePki, type TestPki } from '../mqtt/certs.js';
 import { closed, connectMqtt, PASSWORD, provisionClient, provisionToken, request, serverDisconnect, setTokenStatus, until, type Provisioned } from './kpc-harness.js';
 
 const mosquittoRr = findExecutable('mosquitto_rr');
+const mosquittoPub = findExecutable('mosquitto_pub');
+const mosquittoSub = findExecutable('mosquitto_sub');
 
 function run(bin: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -174,7 +176,8 @@ describe('1/KP over MQTT, MQTT/TLS, MQTT/WebSocket, HTTP', () => {
 
   describe('mosquitto clients', () => {
     // 1/KP answers go to the session that asked (the front door is not a broker), so one client
-    // must both publish and subscribe: mosquitto_rr does exactly that.
+    // must both publish and subscribe for an echo: mosquitto_rr does exactly that. mosquitto_pub
+    // and mosquitto_sub each get what a client of their own kind can see.
     const skip = mosquittoRr === null ? missingServer('mosquitto clients', 'mosquitto_rr not found (apt-get install -y mosquitto-clients)') : false;
     const rr = async (args: string[], topic: string, message: string): Promise<void> => {
       const r = await run(mosquittoRr as string, [...args, '-q', '1', '-u', 'dev@acme', '-P', PASSWORD, '-t', topic, '-e', `${topic}/status`, '-m', message, '-W', '20']);
@@ -189,6 +192,29 @@ describe('1/KP over MQTT, MQTT/TLS, MQTT/WebSocket, HTTP', () => {
       it(`MQTT ${label}: mosquitto_rr gets the echo on <topic>/status (TCP)`, { skip }, () =>
         rr(['-h', '127.0.0.1', '-p', String(tp.platform.mqttPort), '-V', version, '-i', `mosq-rr-${version}`], `kp1/demo-v1/echo/${token.token}/rr/${version === 'mqttv5' ? 11 : 12}`, `hello rr ${label}`),
       );
+    }
+
+    const pubSkip = mosquittoPub === null || mosquittoSub === null ? missingServer('mosquitto clients', 'mosquitto_pub / mosquitto_sub not found (apt-get install -y mosquitto-clients)') : false;
+    for (const [version, label, n] of [
+      ['mqttv5', '5', 21],
+      ['mqttv311', '3.1.1', 22],
+    ] as const) {
+      it(`MQTT ${label}: mosquitto_pub's QoS 1 sample to dcx is acknowledged and written`, { skip: pubSkip }, async () => {
+        const topic = `kp1/demo-v1/dcx/${token.token}/json`;
+        const r = await run(mosquittoPub as string, ['-h', '127.0.0.1', '-p', String(tp.platform.mqttPort), '-V', version, '-i', `mosq-pub-${version}`, '-q', '1', '-u', 'dev@acme', '-P', PASSWORD, '-t', topic, '-m', JSON.stringify([{ via: 'mosquitto_pub', n }])]);
+        assert.equal(r.code, 0, r.stderr);
+        await until(() => readFileSync(join(tp.dataDir, 'dcx', 'demo-v1.jsonl'), 'utf8').includes(`"sample":{"via":"mosquitto_pub","n":${n}}`), 'the sample line');
+      });
+
+      it(`MQTT ${label}: mosquitto_sub may subscribe to kp1 response topics, and is refused anything else`, { skip: pubSkip }, async () => {
+        const sub = (topic: string) =>
+          run(mosquittoSub as string, ['-h', '127.0.0.1', '-p', String(tp.platform.mqttPort), '-V', version, '-i', `mosq-sub-${version}`, '-u', 'dev@acme', '-P', PASSWORD, '-t', topic, '-E']);
+        const allowed = await sub(`kp1/demo-v1/echo/${token.token}/+/status`);
+        assert.deepEqual(allowed, { code: 0, stdout: '', stderr: '' });
+        // (mosquitto_sub 2.0 says so, and exits 0 all the same.)
+        const refused = await sub('devices/#');
+        assert.equal(refused.stderr, 'All subscription requests were denied.\n');
+      });
     }
 
     it('MQTT 5: mosquitto_rr over TLS gets the echo on <topic>/status', { skip }, () =>
