@@ -130,6 +130,22 @@ describe('Connection (in-memory transport, one byte at a time)', () => {
     assert.equal(transport.destroyed, true);
   });
 
+  it('Keep Alive 0: no deadline of its own, so the transport is asked once to watch for a vanished peer', async () => {
+    for (const [keepalive, watches] of [
+      [0, 1],
+      [10, 0],
+    ] as const) {
+      const { transport, clock, send } = open(4);
+      assert.equal(transport.idleWatches, 0, 'not before CONNACK');
+      send([connect(4, { keepalive })]);
+      await settle();
+      send([{ cmd: 'pingreq' } as Packet]);
+      await settle();
+      clock.advance(1_000);
+      assert.equal(transport.idleWatches, watches, `keepalive ${keepalive}`);
+    }
+  });
+
   it('keep alive counts the bytes of a packet still arriving', async () => {
     const { transport, clock, send, host } = open(4);
     send([connect(4)]);

@@ -19,6 +19,8 @@ export class FakeTransport implements Transport {
   bufferedBytes = 0;
   paused = false;
   closedWith: CloseReason | undefined;
+  /** Times the connection asked the transport to watch for a vanished peer. */
+  idleWatches = 0;
   destroyed = false;
   readonly #parser = mqttPacket.parser();
   readonly #received: Packet[] = [];
@@ -47,6 +49,10 @@ export class FakeTransport implements Transport {
 
   resume(): void {
     this.paused = false;
+  }
+
+  watchIdlePeer(): void {
+    this.idleWatches++;
   }
 
   close(reason: CloseReason): void {

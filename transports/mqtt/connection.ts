@@ -43,6 +43,8 @@ export class Connection implements TransportSink {
   readonly #queue: ChannelEvent[] = [];
   #running = false;
   #timer: TimerHandle | undefined;
+  /** The transport was asked to watch for a vanished peer (Keep Alive 0). */
+  #idleWatched = false;
   #deadline: number | undefined;
   #grace: TimerHandle | undefined;
   #writeBlocked = false;
@@ -317,6 +319,10 @@ export class Connection implements TransportSink {
   #rearm(): void {
     const { clock } = this.#o;
     const d = this.#state === undefined ? undefined : nextDeadline(this.#state);
+    if (d === undefined && !this.#idleWatched && this.#state?.phase === 'connected') {
+      this.#idleWatched = true;
+      this.#t.watchIdlePeer?.();
+    }
     if (d !== undefined && this.#timer !== undefined && this.#deadline !== undefined && this.#deadline <= d) return;
     if (this.#timer !== undefined) clock.clearTimeout(this.#timer);
     this.#timer = undefined;

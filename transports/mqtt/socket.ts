@@ -39,6 +39,10 @@ export interface Transport {
    *  ignores these, and the Connection bounds what it holds instead. */
   pause(): void;
   resume(): void;
+  /** The channel has no deadline of its own once connected (Keep Alive 0): find a peer that
+   *  vanished without a FIN by other means (TCP keep-alive). Optional: uWebSockets.js has its
+   *  own idle timeout. Called at most once. */
+  watchIdlePeer?(): void;
   /** Flushes what was written, then closes. */
   close(reason: CloseReason): void;
   /** Closes at once, dropping unwritten bytes. */

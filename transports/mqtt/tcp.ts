@@ -29,8 +29,12 @@ export class SocketTransport implements Transport {
     this.peerCertificate = tls?.certificate;
     this.certificateError = tls?.error;
     socket.setNoDelay(true);
-    // Finds peers that vanished without a FIN when Keep Alive is 0 (nothing else would).
-    socket.setKeepAlive(true, 60_000);
+  }
+
+  /** Only for a client with Keep Alive 0 (nothing else would find its vanished peer): two
+   *  setsockopt calls that every connect of a storm would otherwise pay. */
+  watchIdlePeer(): void {
+    this.#socket.setKeepAlive(true, 60_000);
   }
 
   /** Asked of the socket when read (a getpeername call, which Node then keeps). */
