@@ -21,6 +21,23 @@ export type FastDecoded =
   | { readonly kind: 'packet'; readonly packet: IPublishPacket | IConnectPacket }
   | { readonly kind: 'malformed'; readonly reason: string };
 
+/** Where the variable header starts, when the fixed header's Remaining Length is a whole
+ *  Variable Byte Integer that ends the frame exactly (as the framer cuts it); else -1, and the
+ *  frame is left to the parser. */
+function variableHeaderAt(frame: Buffer): number {
+  let at = 1;
+  let length = 0;
+  let multiplier = 1;
+  for (;;) {
+    const b = frame[at++];
+    if (b === undefined || at > 5) return -1;
+    length += (b & 0x7f) * multiplier;
+    if ((b & 0x80) === 0) break;
+    multiplier *= 128;
+  }
+  return at + length === frame.length ? at : -1;
+}
+
 /** Decodes one whole PUBLISH frame (type 3), or returns undefined when the frame is not one
  *  this decoder takes: another type, a Remaining Length that does not match the frame, an
  *  MQTT 5 PUBLISH with properties (or a Property Length that is not the single byte 0).
@@ -28,20 +45,10 @@ export type FastDecoded =
 export function decodePublish(frame: Buffer, version: ProtocolVersion): FastDecoded | undefined {
   const first = frame[0];
   if (first === undefined || first >> 4 !== 3) return undefined;
-  // Fixed header: the Remaining Length must be a whole Variable Byte Integer that ends the
-  // frame exactly, as the framer cuts it; anything else is left to the parser.
-  let at = 1;
-  let length = 0;
-  let multiplier = 1;
-  for (;;) {
-    const b = frame[at++];
-    if (b === undefined || at > 5) return undefined;
-    length += (b & 0x7f) * multiplier;
-    if ((b & 0x80) === 0) break;
-    multiplier *= 128;
-  }
+  let at = variableHeaderAt(frame);
+  if (at < 0) return undefined;
   const end = frame.length;
-  if (at + length !== end) return undefined;
+  const length = end - at;
 
   const qos = (first >> 1) & 3;
   // MQTT-3.3.1-4: both QoS bits set is a malformed packet.
@@ -91,18 +98,10 @@ const MQTT_NAME = [0x00, 0x04, 0x4d, 0x51, 0x54, 0x54];
  */
 export function decodeConnect(frame: Buffer): FastDecoded | undefined {
   if (frame[0] !== 0x10) return undefined;
-  let at = 1;
-  let length = 0;
-  let multiplier = 1;
-  for (;;) {
-    const b = frame[at++];
-    if (b === undefined || at > 5) return undefined;
-    length += (b & 0x7f) * multiplier;
-    if ((b & 0x80) === 0) break;
-    multiplier *= 128;
-  }
+  let at = variableHeaderAt(frame);
   const end = frame.length;
-  if (at + length !== end || at + 10 > end) return undefined;
+  if (at < 0 || at + 10 > end) return undefined;
+  const length = end - at;
   for (let i = 0; i < MQTT_NAME.length; i++) if (frame[at + i] !== MQTT_NAME[i]) return undefined;
   at += MQTT_NAME.length;
   const level = frame[at++] as number;
