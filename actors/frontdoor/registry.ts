@@ -1,7 +1,7 @@
 /**
  * What one shard knows of the front door's live state, shard-local and therefore plain maps:
  *  - ConnectionTable: the MQTT connections this thread accepted (a uWS WebSocket lives on the
- *    shard that accepted it; plain TCP and TLS on shard 0), reached by other shards through the
+ *    shard that accepted it, and so does a TCP or TLS one), reached by other shards through the
  *    PORT actor of this shard;
  *  - SessionIndex: the sessions whose actors live on this shard, by credential, token id,
  *    endpoint and tenant, so that a revocation event or an extension's push is matched here

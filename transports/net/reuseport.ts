@@ -23,7 +23,7 @@ function nodeHasReusePort(version = process.versions.node): boolean {
 }
 
 /** Where the build put the helper: beside this module in dist/. */
-export const NATIVE_HELPER = new URL('./reuseport.node', import.meta.url).pathname;
+const NATIVE_HELPER = new URL('./reuseport.node', import.meta.url).pathname;
 
 function loadNative(): NativeHelper | null {
   if (native !== undefined) return native;
