@@ -12,7 +12,7 @@ import type { MqttClient } from 'mqtt';
 import { sharedListenSupport } from '../../transports/net/index.js';
 import { startTestPlatform, type TestPlatform } from '../credentials/harness.js';
 import { makePki, type TestPki } from '../mqtt/certs.js';
-import { connectMqtt, PASSWORD, provisionClient, provisionToken, request, until, type Provisioned } from './kpc-harness.js';
+import { connackCode, connectMqtt, PASSWORD, provisionClient, provisionToken, RawClient, request, until, type Provisioned } from './kpc-harness.js';
 
 /** CI sets it: a machine where the helper did not build fails here instead of skipping. */
 const required = process.env.FLEETGATE_REQUIRE_NATIVE === '1';
@@ -84,6 +84,46 @@ describe('MQTT over TCP and TLS on every shard', { skip }, () => {
       answers.forEach((a, i) => assert.equal(a.payload.toString(), `hello ${i}`));
     } finally {
       await Promise.all(clients.map((c) => c.endAsync()));
+      await tp.stop();
+    }
+  });
+
+  it('kpc.maxSessions bounds the instance, an equal share per accepting shard: the rest get CONNACK 0x89', async () => {
+    const tp = await startTestPlatform({ 'runtime.shards': 2, 'kpc.maxSessions': 2 }, undefined, { trustedHeaders: true });
+    const held: RawClient[] = [];
+    try {
+      await provisionClient(tp, 'dev');
+      const port = tp.platform.mqttPort as number;
+      const codes: number[] = [];
+      for (let i = 0; i < 10; i++) {
+        const { client, connack } = await RawClient.connect(port, 5, { clientId: `bounded-${i}`, username: 'dev@acme', password: PASSWORD });
+        const code = connackCode(connack) as number;
+        codes.push(code);
+        if (code === 0) held.push(client);
+        else {
+          assert.deepEqual(await client.untilClosed(), [], 'nothing after the refusal, then closed');
+        }
+      }
+      // One a shard: the kernel may have put every connection on one of them.
+      assert.ok(held.length >= 1 && held.length <= 2, `accepted ${held.length}: ${codes.join(',')}`);
+      assert.deepEqual(codes.filter((c) => c !== 0), Array(10 - held.length).fill(0x89));
+      const byShard = await connectionsByShard(tp);
+      assert.ok([...byShard.values()].every((n) => n <= 1), JSON.stringify([...byShard]));
+      // A session that leaves frees its shard's place.
+      held.shift()!.destroy();
+      let code: number | undefined;
+      for (let attempt = 0; attempt < 30 && code !== 0; attempt++) {
+        const { client, connack } = await RawClient.connect(port, 5, { clientId: `bounded-again-${attempt}`, username: 'dev@acme', password: PASSWORD });
+        code = connackCode(connack);
+        if (code === 0) held.push(client);
+        else {
+          client.destroy();
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+      assert.equal(code, 0, 'accepted again once a place is free');
+    } finally {
+      for (const c of held) c.destroy();
       await tp.stop();
     }
   });
