@@ -89,7 +89,7 @@ describe('ThreadBus and BusHub in one thread', () => {
     assert.deepEqual([toHub, toWorker], [1, 2], 'the flush; one batch of deliveries, then the flush answer');
   });
 
-  it('transfers a big array it owns, copies views, and refuses a moved array', async () => {
+  it('transfers a big array it owns, copies small ones into the batch slab, and refuses a moved array', async () => {
     const { real, bus } = pair();
     const got: Uint8Array[] = [];
     real.subscribe('t', (m) => got.push(m.data));
@@ -103,9 +103,38 @@ describe('ThreadBus and BusHub in one thread', () => {
     assert.equal(big.byteLength, 0, 'the big array was moved, not copied');
     assert.deepEqual([...small], [1, 2, 3], 'a small array is copied and left intact');
     assert.equal(dec(pooled), 'abc', 'a pooled Buffer is never transferred');
-    assert.deepEqual(got.map((d) => [d.byteLength, d.buffer.byteLength]), [[65_536, 65_536], [3, 3], [3, 3]]);
+    assert.deepEqual(got.map((d) => [d.byteLength, d.buffer.byteLength]), [[65_536, 65_536], [3, 6], [3, 6]]);
+    assert.equal(got[1]!.buffer, got[2]!.buffer, 'the small payloads of one batch share its slab');
+    assert.deepEqual([[...got[1]!], dec(got[2]!)], [[1, 2, 3], 'abc']);
     assert.ok(got[0]!.every((b) => b === 7));
     assert.throws(() => bus.publish('t', big), TypeError);
+  });
+
+  it('delivers to a worker through the batch slab: small payloads copied once per batch, a big one on its own', async () => {
+    const { real, bus } = pair();
+    const a: Uint8Array[] = [];
+    const b: Uint8Array[] = [];
+    bus.subscribe('d.*', (m) => a.push(m.data));
+    bus.subscribe('d.>', (m) => b.push(m.data));
+    await bus.flush();
+    const big = new Uint8Array(8192).fill(9);
+    real.publish('d.1', enc('one'));
+    real.publish('d.2', big);
+    real.publish('d.3', new Uint8Array(0));
+    real.publish('d.4', enc('four'));
+    await bus.flush();
+    await barrier(bus);
+    for (const got of [a, b]) {
+      assert.deepEqual(got.map((d) => d.byteLength), [3, 8192, 0, 4]);
+      assert.deepEqual([dec(got[0]!), dec(got[3]!)], ['one', 'four']);
+      assert.ok(got[1]!.every((x) => x === 9));
+      assert.equal(got[1]!.buffer.byteLength, 8192, 'the big payload has a buffer of its own');
+    }
+    // One copy per message for both subscriptions, and the small ones of the batch in one slab.
+    assert.deepEqual([b[0]!.buffer === a[0]!.buffer, b[0]!.byteOffset === a[0]!.byteOffset], [true, true]);
+    assert.equal(a[0]!.buffer, a[3]!.buffer);
+    assert.equal(a[0]!.buffer.byteLength, 7);
+    assert.equal(big.byteLength, 8192, 'the main thread publisher keeps its array');
   });
 
   it('forwards the real bus ERR_NO_RESPONDERS and a responder on either side', async () => {

@@ -12,7 +12,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { toWireError } from '../../runtime/errors.js';
 import { logger, type Logger } from '../../runtime/log.js';
 import type { Hub } from '../../runtime/module.js';
-import { HubOp, WorkerOp, wirePayload, type BusBatch } from './thread-protocol.js';
+import { entryPayload, FIRST_ENTRY, HubOp, newBatch, Slab, TRANSFER_MIN_BYTES, WorkerOp, wirePayload, type BusBatch } from './thread-protocol.js';
 import type { Bus, BusMessage, Subscription } from './types.js';
 
 export interface BusHubOptions {
@@ -24,13 +24,14 @@ export interface BusHubOptions {
 /** One attached worker. */
 class Conn {
   readonly subs = new Map<number, Subscription>();
-  out: BusBatch = [];
+  out: BusBatch = newBatch();
+  readonly slab = new Slab();
   scheduled = false;
   open = true;
-  /** The last payload forwarded and its copy: one message matched by several of this worker's
-   *  subscriptions is copied once (structured clone keeps the identity within one batch). */
+  /** The last payload forwarded and where it went: one message matched by several of this
+   *  worker's subscriptions is copied once (into the slab, or as one cloned array). */
   lastData: Uint8Array | null = null;
-  lastCopy: Uint8Array | null = null;
+  lastRef: number | Uint8Array = -1;
 
   constructor(
     readonly port: MessagePort,
@@ -87,23 +88,25 @@ export class BusHub implements Hub {
     this.#conns.delete(conn);
     for (const s of conn.subs.values()) s.unsubscribe();
     conn.subs.clear();
-    conn.out = [];
+    conn.out = newBatch();
+    conn.slab.take();
   }
 
   #receive(conn: Conn, batch: BusBatch): void {
     let dropped = 0;
     let firstError: unknown;
-    for (let i = 0; i < batch.length; ) {
+    const slab = batch[0];
+    for (let i = FIRST_ENTRY; i < batch.length; ) {
       switch (batch[i]) {
         case WorkerOp.PUB: {
-          const replyTo = batch[i + 3] as string | null;
+          const replyTo = batch[i + 4] as string | null;
           try {
-            this.#bus.publish(batch[i + 1] as string, batch[i + 2] as Uint8Array, replyTo === null ? undefined : { replyTo });
+            this.#bus.publish(batch[i + 1] as string, entryPayload(slab, batch[i + 2], batch[i + 3] as number), replyTo === null ? undefined : { replyTo });
           } catch (err) {
             dropped++;
             firstError ??= err;
           }
-          i += 4;
+          i += 5;
           break;
         }
         case WorkerOp.SUB:
@@ -158,14 +161,12 @@ export class BusHub implements Hub {
 
   #deliver(conn: Conn, sid: number, m: BusMessage): void {
     if (!conn.open) return;
-    let data = m.data;
-    if (data === conn.lastData) data = conn.lastCopy as Uint8Array;
-    else {
+    const data = m.data;
+    if (data !== conn.lastData) {
       conn.lastData = data;
-      data = wirePayload(data, false, null);
-      conn.lastCopy = data;
+      conn.lastRef = data.byteLength < TRANSFER_MIN_BYTES ? conn.slab.add(data) : wirePayload(data, false, null);
     }
-    conn.out.push(HubOp.MSG, sid, m.subject, data, m.replyTo ?? null);
+    conn.out.push(HubOp.MSG, sid, m.subject, conn.lastRef, typeof conn.lastRef === 'number' ? data.byteLength : -1, m.replyTo ?? null);
     this.#schedule(conn);
   }
 
@@ -201,12 +202,14 @@ export class BusHub implements Hub {
   #send(conn: Conn): void {
     conn.scheduled = false;
     const out = conn.out;
-    conn.out = [];
+    const slab = conn.slab.take();
+    conn.out = newBatch();
     conn.lastData = null;
-    conn.lastCopy = null;
-    if (!conn.open || out.length === 0) return;
+    conn.lastRef = -1;
+    if (!conn.open || out.length === FIRST_ENTRY) return;
+    out[0] = slab;
     try {
-      conn.port.postMessage(out);
+      conn.port.postMessage(out, slab === null ? [] : [slab]);
     } catch (err) {
       // Payloads are Uint8Arrays and errors are plain records; a failure here is a bug.
       this.#log.error({ shard: conn.shard, err: err instanceof Error ? err.message : String(err) }, 'bus hub: batch could not be posted');

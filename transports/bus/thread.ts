@@ -18,7 +18,7 @@ import { logger, type Logger } from '../../runtime/log.js';
 import { BusCodes, BusError } from './errors.js';
 import { invokeHandler } from './handler.js';
 import { assertLiteralSubject, assertPattern, assertQueueName, assertTimeout } from './subject.js';
-import { HubOp, WorkerOp, wirePayload, type BusBatch } from './thread-protocol.js';
+import { entryPayload, FIRST_ENTRY, HubOp, newBatch, Slab, TRANSFER_MIN_BYTES, WorkerOp, wirePayload, type BusBatch } from './thread-protocol.js';
 import type { Bus, BusHandler, BusMessage, Subscription } from './types.js';
 
 export interface ThreadBusOptions {
@@ -66,7 +66,8 @@ export class ThreadBus implements Bus {
   readonly #waiters = new Map<number, Waiter>();
   /** Buffers handed over by earlier batches: publishing one again would send an empty payload. */
   readonly #transferred = new WeakSet<ArrayBuffer>();
-  #out: BusBatch = [];
+  #out: BusBatch = newBatch();
+  #slab = new Slab();
   #outEntries = 0;
   #transfer = new Set<ArrayBuffer>();
   #scheduled = false;
@@ -97,8 +98,10 @@ export class ThreadBus implements Bus {
     if (!(data instanceof Uint8Array)) throw new TypeError('data must be a Uint8Array');
     // As in-process: publishing stays allowed while closing, the drain may still respond.
     this.#assertWritable(this.#state === 'closed' || this.#state === 'gone');
-    // Last: from here the array is in this turn's transfer list, so nothing may throw after.
-    this.#out.push(WorkerOp.PUB, subject, this.#payload(data), replyTo ?? null);
+    // Last: from here the array is in this turn's slab or transfer list, so nothing may throw after.
+    this.#checkNotMoved(data);
+    if (data.byteLength < TRANSFER_MIN_BYTES) this.#out.push(WorkerOp.PUB, subject, this.#slab.add(data), data.byteLength, replyTo ?? null);
+    else this.#out.push(WorkerOp.PUB, subject, wirePayload(data, true, this.#transfer), -1, replyTo ?? null);
     this.#appended();
     this.#published++;
   }
@@ -175,10 +178,14 @@ export class ThreadBus implements Bus {
   /** The bus owns a published array: big ones are transferred, not copied (thread-protocol.ts). */
   #payload(data: Uint8Array): Uint8Array {
     if (!(data instanceof Uint8Array)) throw new TypeError('data must be a Uint8Array');
+    this.#checkNotMoved(data);
+    return wirePayload(data, true, this.#transfer);
+  }
+
+  #checkNotMoved(data: Uint8Array): void {
     if (this.#transferred.has(data.buffer as ArrayBuffer)) {
       throw new TypeError('data was published before and moved to another thread; publish a new array');
     }
-    return wirePayload(data, true, this.#transfer);
   }
 
   #assertWritable(closed: boolean): void {
@@ -225,26 +232,30 @@ export class ThreadBus implements Bus {
     this.#scheduled = false;
     if (this.#outEntries === 0) return;
     const out = this.#out;
-    const transfer = [...this.#transfer];
-    this.#out = [];
+    const transfer: ArrayBuffer[] = [...this.#transfer];
+    const slab = this.#slab.take();
+    this.#out = newBatch();
     this.#outEntries = 0;
     this.#transfer = new Set();
     if (this.#state === 'gone') return;
     for (const b of transfer) this.#transferred.add(b);
-    // Only Uint8Arrays, strings, numbers and null are appended: cloning cannot fail here.
+    out[0] = slab;
+    if (slab !== null) transfer.push(slab);
+    // Only Uint8Arrays, an ArrayBuffer, strings, numbers and null are in it: cloning cannot fail.
     this.#port.postMessage(out, transfer);
   }
 
   #receive(batch: BusBatch): void {
-    for (let i = 0; i < batch.length; ) {
+    const slab = batch[0];
+    for (let i = FIRST_ENTRY; i < batch.length; ) {
       const op = batch[i];
       if (op === HubOp.MSG) {
         const handler = this.#handlers.get(batch[i + 1] as number);
         if (handler !== undefined) {
-          const replyTo = batch[i + 4] as string | null;
-          invokeHandler(handler, new ThreadMessage(batch[i + 2] as string, batch[i + 3] as Uint8Array, replyTo ?? undefined, this), this.#log);
+          const replyTo = batch[i + 5] as string | null;
+          invokeHandler(handler, new ThreadMessage(batch[i + 2] as string, entryPayload(slab, batch[i + 3], batch[i + 4] as number), replyTo ?? undefined, this), this.#log);
         }
-        i += 5;
+        i += 6;
       } else {
         const w = this.#waiters.get(batch[i + 1] as number);
         if (w !== undefined) {
