@@ -7,6 +7,7 @@ import type { Bus } from '../../transports/bus/index.js';
 import type { Authenticator } from './authenticator.js';
 import type { HttpTokenCache } from './http-kp1.js';
 import type { KpcConfig } from './kpc-config.js';
+import type { ConnectivityEvents } from './connectivity.js';
 import type { ConnectionTable, PendingAnswers, SessionIndex } from './registry.js';
 
 export const KPC_DEPS = 'kpc';
@@ -31,6 +32,8 @@ export interface KpcDeps {
   readonly maxTokensPerSession: number;
   readonly tokenRecheckMs: number;
   nextCorrelationId(): string;
+  /** 9/ELCE events of this shard's sessions, published after the pass that announced them. */
+  readonly connectivity: ConnectivityEvents;
   readonly metrics: {
     readonly connects: Counter<'result'>;
     readonly published: Counter<'result'>;

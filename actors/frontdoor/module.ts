@@ -12,7 +12,14 @@
 import { readFileSync } from 'node:fs';
 import { Counter, Gauge } from 'prom-client';
 import type { ShardHost } from '../../runtime/index.js';
-import { espExtensionDataReplicaSubject, type Bus } from '../../transports/bus/index.js';
+import {
+  elceConnectedSubject,
+  elceDisconnectedSubject,
+  encodeConnectedEvent,
+  encodeDisconnectedEvent,
+  espExtensionDataReplicaSubject,
+  type Bus,
+} from '../../transports/bus/index.js';
 import type { HttpAttach, Route } from '../../transports/http/index.js';
 import { startMqttServers, type MqttServers } from '../../transports/mqtt/index.js';
 import { sharedListenSupport } from '../../transports/net/index.js';
@@ -21,6 +28,7 @@ import type { CredentialService } from '../credentials/service.js';
 import type { PlatformConfig } from '../platform-config.js';
 import { busAuthenticator, localAuthenticator, subjectCertificates } from './authenticator.js';
 import { KPC_DEPS, type KpcDeps } from './deps.js';
+import { ConnectivityEvents } from './connectivity.js';
 import { dispatchService } from './dispatch.js';
 import { portActorKind, sessionHost } from './host.js';
 import { HttpTokenCache, kp1HttpRoutes, serverCertificateRoute } from './http-kp1.js';
@@ -66,6 +74,7 @@ export async function setup(host: ShardHost): Promise<void> {
     },
     delivered: new Counter({ name: 'fleetgate_kpc_deliveries_total', help: 'Messages sent to clients, by kind', labelNames: ['kind'] as const, registers: [host.metrics] }),
     ended: new Counter({ name: 'fleetgate_kpc_sessions_ended_total', help: 'Sessions ended by the server, by reason', labelNames: ['reason'] as const, registers: [host.metrics] }),
+    connectivityDropped: new Counter({ name: 'fleetgate_kpc_connectivity_events_dropped_total', help: '9/ELCE events dropped because too many were waiting to be published', registers: [host.metrics] }),
   };
   new Gauge({
     name: 'fleetgate_kpc_connections',
@@ -109,6 +118,20 @@ export async function setup(host: ShardHost): Promise<void> {
     (err) => host.log.error({ err: String(err) }, 'kpc configuration not reloaded: the previous one stays in force'),
   );
 
+  const nextCorrelationId = (): string => `${replicaId}.${host.shardId}.${(++seq).toString(36)}`;
+  const instanceName = cfg['kpc.instanceName'];
+  const connectivity = new ConnectivityEvents({
+    publish: (e) => {
+      const encode = e.connected ? encodeConnectedEvent : encodeDisconnectedEvent;
+      const subject = e.connected ? elceConnectedSubject(instanceName) : elceDisconnectedSubject(instanceName);
+      try {
+        bus.publish(subject, encode({ correlationId: nextCorrelationId(), timestamp: e.at, timeout: 0, endpoints: e.endpoints, originatorReplicaId: replicaId }));
+      } catch (err) {
+        host.log.warn({ err: String(err) }, 'connectivity event not published');
+      }
+    },
+    onDrop: () => metrics.connectivityDropped.inc(),
+  });
   const deps: KpcDeps = {
     shard: host.shardId,
     replicaId,
@@ -124,13 +147,16 @@ export async function setup(host: ShardHost): Promise<void> {
     portKeys: keys,
     maxTokensPerSession: cfg['kpc.maxTokensPerSession'],
     tokenRecheckMs: cfg['kpc.tokenRecheckMs'],
-    nextCorrelationId: () => `${replicaId}.${host.shardId}.${(++seq).toString(36)}`,
+    nextCorrelationId,
+    connectivity,
     metrics,
   };
   host.provide(KPC_DEPS, deps);
   host.registerActor(sessionActorKind);
   host.registerActor(portActorKind);
   host.addService(dispatchService(deps, host.actors, host.log));
+  // Stopped after the MQTT listeners (services stop in reverse): the sessions' last events go.
+  host.addService({ name: 'kpc-connectivity', start: async () => undefined, stop: async () => connectivity.flush() });
   host.addService({
     name: 'kpc-config',
     start: () => watcher.start(),

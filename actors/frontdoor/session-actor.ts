@@ -12,12 +12,6 @@
  * which keeps a client's requests in order.
  */
 import type { Actor, ActorContext, ActorKind } from '../../runtime/index.js';
-import {
-  elceConnectedSubject,
-  elceDisconnectedSubject,
-  encodeConnectedEvent,
-  encodeDisconnectedEvent,
-} from '../../transports/bus/index.js';
 import { RC, type OutboundMessage, type ProtocolVersion, type QoS, type SubscriptionRequest } from '../../transports/mqtt/index.js';
 import type { AuthResult } from '../../transports/mqtt/index.js';
 import { KPC_DEPS, type KpcDeps } from './deps.js';
@@ -349,14 +343,7 @@ export class SessionActor implements Actor {
   }
 
   #announce(connected: boolean, endpoints: Record<string, string>): void {
-    const d = this.#d;
-    const encode = connected ? encodeConnectedEvent : encodeDisconnectedEvent;
-    const subject = connected ? elceConnectedSubject(d.instanceName) : elceDisconnectedSubject(d.instanceName);
-    try {
-      d.bus.publish(subject, encode({ correlationId: d.nextCorrelationId(), timestamp: Date.now(), timeout: 0, endpoints, originatorReplicaId: d.replicaId }));
-    } catch (err) {
-      this.#ctx.log.warn({ err: String(err) }, 'connectivity event not published');
-    }
+    this.#d.connectivity.announce({ connected, endpoints, at: Date.now() });
   }
 
   /** The connection ended (or is being ended): announce, unindex, and go away. */
