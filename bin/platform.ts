@@ -82,16 +82,40 @@ function oauthKek(config: Config): string {
 }
 
 /** Port 0 means "pick one": every shard must listen on the SAME port, so it is picked here. */
-async function concretePort(host: string, port: number): Promise<number> {
-  if (port !== 0) return port;
-  return new Promise((ok, fail) => {
+/** Listens on `port` without SO_REUSEPORT and gives it back: the port it got. */
+function probe(host: string, port: number): Promise<number> {
+  return new Promise<number>((ok, fail) => {
     const s = createServer();
     s.once('error', fail);
-    s.listen(0, host, () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => ok(p));
+    s.listen(port, host, () => {
+      const got = (s.address() as { port: number }).port;
+      s.close(() => ok(got));
     });
   });
+}
+
+/**
+ * The port to listen on. uWS and the shared MQTT listeners set SO_REUSEPORT, so a port another
+ * process holds (another instance started on the same port, say) would not fail their bind: the
+ * kernel would split connections between the two. So a configured port is first taken here
+ * without the option, which fails with EADDRINUSE as a plain listener would. For `port` 0, one
+ * the kernel has free now; each probe gives its port back, so the next one may be handed the
+ * same number, and `taken` keeps the ports of this start apart.
+ */
+async function concretePort(host: string, port: number, taken: Set<number>): Promise<number> {
+  if (port !== 0) {
+    await probe(host, port);
+    taken.add(port);
+    return port;
+  }
+  for (let attempt = 0; attempt < 32; attempt++) {
+    const p = await probe(host, 0);
+    if (!taken.has(p)) {
+      taken.add(p);
+      return p;
+    }
+  }
+  throw new Error(`no free port on ${host} distinct from ${[...taken].join(', ')}`);
 }
 
 /** `env`: where the seed file's client secrets are read from (default: the process environment). */
@@ -138,12 +162,13 @@ export async function startPlatform(config: Config, opts: { modules?: string[]; 
     }
     closers.push(() => bus.close());
 
-    const httpPort = await concretePort(config['listen.host'], config['http.port']);
+    const taken = new Set<number>(config['management.port'] === 0 ? [] : [config['management.port']]);
+    const httpPort = await concretePort(config['listen.host'], config['http.port'], taken);
     // The bootstrap admin client (its generated secret printed once to stdout), before any shard serves.
     await bootstrapFromConfig(config, oauthBackend!.oauthClients, httpPort);
-    const mqttPort = config['mqtt.tcp.enabled'] ? await concretePort(config['listen.host'], config['mqtt.tcp.port']) : undefined;
+    const mqttPort = config['mqtt.tcp.enabled'] ? await concretePort(config['listen.host'], config['mqtt.tcp.port'], taken) : undefined;
     const tlsOn = config['mqtt.tls.certFile'] !== null && config['mqtt.tls.keyFile'] !== null;
-    const mqttsPort = tlsOn ? await concretePort(config['listen.host'], config['mqtt.tls.port']) : undefined;
+    const mqttsPort = tlsOn ? await concretePort(config['listen.host'], config['mqtt.tls.port'], taken) : undefined;
     const moduleConfig: PlatformConfig = { ...config, 'http.port': httpPort, 'mqtt.tcp.port': mqttPort ?? 0, 'mqtt.tls.port': mqttsPort ?? 0, tokenPepper: tokenPepper(config), 'oauth.keyEncryptionKey': oauthKek(config) };
     const cluster = await Cluster.start({
       shards: config['runtime.shards'],

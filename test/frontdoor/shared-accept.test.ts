@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { MqttClient } from 'mqtt';
-import { sharedListenSupport } from '../../transports/net/index.js';
+import { createServer } from 'node:net';
+import { listenShared, sharedListenSupport } from '../../transports/net/index.js';
 import { startTestPlatform, type TestPlatform } from '../credentials/harness.js';
 import { makePki, type TestPki } from '../mqtt/certs.js';
 import { connackCode, connectMqtt, PASSWORD, provisionClient, provisionToken, RawClient, request, until, type Provisioned } from './kpc-harness.js';
@@ -125,6 +126,20 @@ describe('MQTT over TCP and TLS on every shard', { skip }, () => {
     } finally {
       for (const c of held) c.destroy();
       await tp.stop();
+    }
+  });
+
+  it('refuses to start on an MQTT port another process listens on, even with SO_REUSEPORT (EADDRINUSE)', async () => {
+    // A second instance configured on the same port must fail, not split the connections.
+    const other = createServer();
+    const port = await new Promise<number>((resolve, reject) => {
+      other.once('error', reject);
+      listenShared(other, { host: '127.0.0.1', port: 0 }, support!, () => resolve((other.address() as { port: number }).port));
+    });
+    try {
+      await assert.rejects(startTestPlatform({ 'runtime.shards': 2, 'mqtt.tcp.port': port }, undefined, { trustedHeaders: true }), (err: NodeJS.ErrnoException) => err.code === 'EADDRINUSE');
+    } finally {
+      await new Promise<void>((done) => other.close(() => done()));
     }
   });
 
