@@ -81,8 +81,9 @@ function oauthKek(config: Config): string {
   return kek;
 }
 
-/** Port 0 means "pick one": every shard must listen on the SAME port, so it is picked here. */
-/** Listens on `port` without SO_REUSEPORT and gives it back: the port it got. */
+/** Listens on `port` without SO_REUSEPORT and gives it back: the port it got. While it listens,
+ *  a client's connect to that port succeeds and is then dropped, so readiness is judged by the
+ *  management port's /health (it listens last), never by a connect to a service port. */
 function probe(host: string, port: number): Promise<number> {
   return new Promise<number>((ok, fail) => {
     const s = createServer();
@@ -99,8 +100,9 @@ function probe(host: string, port: number): Promise<number> {
  * process holds (another instance started on the same port, say) would not fail their bind: the
  * kernel would split connections between the two. So a configured port is first taken here
  * without the option, which fails with EADDRINUSE as a plain listener would. For `port` 0, one
- * the kernel has free now; each probe gives its port back, so the next one may be handed the
- * same number, and `taken` keeps the ports of this start apart.
+ * the kernel has free now (every shard must listen on the same port, so it is picked here, not
+ * by each shard); each probe gives its port back, so the next one may be handed the same number,
+ * and `taken` keeps the ports of this start apart.
  */
 async function concretePort(host: string, port: number, taken: Set<number>): Promise<number> {
   if (port !== 0) {

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { Permissions } from '../../actors/credentials/routes.js';
 import { BenchError } from '../errors.js';
-import { TailBuffer, freeLoopbackPort, stopChild, waitForPort } from '../peers/process.js';
+import { TailBuffer, freeLoopbackPort, stopChild } from '../peers/process.js';
 import type { RestClient } from '../scenarios/credentials-rest.js';
 
 const FLEETGATE_JS = new URL('../../bin/fleetgate.js', import.meta.url);
@@ -64,6 +64,26 @@ export function nestSettings(flat: Readonly<Record<string, unknown>>): Record<st
   return out;
 }
 
+/** Polls GET /health on the management port until it answers 200; throws what `dead` says, or
+ *  a timeout. */
+export async function waitForHealth(port: number, timeoutMs: number, dead: () => string | undefined): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
+  for (;;) {
+    const why = dead();
+    if (why !== undefined) throw new Error(why);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(2000) });
+      if (res.status === 200) return;
+      last = `GET /health answered ${res.status}: ${(await res.text()).slice(0, 300)}`;
+    } catch (err) {
+      last = `GET /health failed: ${(err as Error).message}`;
+    }
+    if (Date.now() > deadline) throw new Error(`not healthy within ${timeoutMs} ms (${last})`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 export async function startFleetgateProcess(o: FleetgateProcessOptions = {}): Promise<FleetgateProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'fleetgate-bench-mqtt-'));
   let child: ChildProcess | undefined;
@@ -97,8 +117,11 @@ export async function startFleetgateProcess(o: FleetgateProcessOptions = {}): Pr
         return undefined;
       };
       try {
-        await waitForPort('127.0.0.1', httpPort, START_TIMEOUT_MS, dead);
-        await waitForPort('127.0.0.1', mqttPort, START_TIMEOUT_MS, dead);
+        // Not a TCP connect to the HTTP or MQTT port: at start-up each configured port is
+        // listened on for a moment without SO_REUSEPORT (bin/platform.ts), and a connect that
+        // lands in that moment says nothing. The management port listens last, and /health
+        // answers 200 only when every shard is up.
+        await waitForHealth(managementPort, START_TIMEOUT_MS, dead);
       } catch (err) {
         throw new BenchError(FleetgateProcessCodes.START_FAILED, `fleetgate did not start: ${(err as Error).message}`, { cause: err });
       }

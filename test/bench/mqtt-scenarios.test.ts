@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +9,7 @@ import { Aedes } from 'aedes';
 import { runBenchCli } from '../../bench/cli.js';
 import { LeanConnection } from '../../bench/mqtt/lean.js';
 import { provisionCredentials } from '../../bench/mqtt/devices.js';
-import { nestSettings, startFleetgateProcess, type FleetgateProcess } from '../../bench/mqtt/fleetgate-process.js';
+import { nestSettings, startFleetgateProcess, waitForHealth, type FleetgateProcess } from '../../bench/mqtt/fleetgate-process.js';
 import { revocationStorm } from '../../bench/mqtt/revocation.js';
 import { isLoopback, sourceAddresses } from '../../bench/mqtt/limits.js';
 import { captureIo } from './helpers.js';
@@ -94,6 +95,33 @@ describe('helpers of the MQTT scenarios', () => {
     for (const x of [...a, ...b]) assert.ok(isLoopback(x), x);
     assert.notEqual(a[0]?.split('.')[1], b[0]?.split('.')[1]);
     assert.equal(new Set(a).size, 10);
+  });
+
+  it('fleetgate is started when /health answers 200, not when its port accepts a connection', async () => {
+    // A port that accepts and says nothing (as start-up's port probe does) is not readiness.
+    const bare = createServer((s) => s.destroy());
+    await new Promise<void>((r) => bare.listen(0, '127.0.0.1', r));
+    const barePort = (bare.address() as { port: number }).port;
+    try {
+      await assert.rejects(waitForHealth(barePort, 300, () => undefined), /not healthy within 300 ms \(GET \/health failed/);
+    } finally {
+      await new Promise((r) => bare.close(r));
+    }
+    // 500 (a shard not up yet) twice, then 200.
+    let asked = 0;
+    const http = createHttpServer((req, res) => {
+      asked++;
+      res.writeHead(req.url === '/health' && asked > 2 ? 200 : 500).end('{}');
+    });
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+    try {
+      await waitForHealth((http.address() as { port: number }).port, 5000, () => undefined);
+      assert.equal(asked, 3);
+      await assert.rejects(waitForHealth((http.address() as { port: number }).port, 5000, () => 'exited (1)'), /^Error: exited \(1\)$/);
+    } finally {
+      http.closeAllConnections();
+      await new Promise((r) => http.close(r));
+    }
   });
 });
 
