@@ -51,6 +51,22 @@ function crossCheck(config: Config): void {
       problems.push(`"${key}" is mariadb, so "storage.mariadb.url" (FLEETGATE_MARIADB_URL) must be set`);
     }
   }
+  // Every listener but the management one sets SO_REUSEPORT, so one port given to two of them
+  // would not fail their binds: the kernel would split connections between them (a plain MQTT
+  // client could land on the TLS listener). Port 0 is a pick, never shared.
+  const ports: Array<[string, number]> = [
+    ['management.port', config['management.port']],
+    ['http.port', config['http.port']],
+  ];
+  if (config['mqtt.tcp.enabled']) ports.push(['mqtt.tcp.port', config['mqtt.tcp.port']]);
+  if (config['mqtt.tls.certFile'] !== null && config['mqtt.tls.keyFile'] !== null) ports.push(['mqtt.tls.port', config['mqtt.tls.port']]);
+  const byPort = new Map<number, string>();
+  for (const [key, port] of ports) {
+    if (port === 0) continue;
+    const other = byPort.get(port);
+    if (other !== undefined) problems.push(`"${key}" and "${other}" are both ${port}; each listener needs its own port`);
+    else byPort.set(port, key);
+  }
   if (problems.length > 0) throw new ConfigError(ConfigCodes.INVALID, `invalid configuration:\n  - ${problems.join('\n  - ')}`, { data: { problems } });
 }
 
@@ -117,7 +133,7 @@ async function concretePort(host: string, port: number, taken: Set<number>): Pro
       return p;
     }
   }
-  throw new Error(`no free port on ${host} distinct from ${[...taken].join(', ')}`);
+  throw new ConfigError(ConfigCodes.INVALID, `no free port on ${host} distinct from ${[...taken].join(', ')}`, { data: { host, taken: [...taken] } });
 }
 
 /** `env`: where the seed file's client secrets are read from (default: the process environment). */

@@ -78,7 +78,14 @@ export async function startTestPlatform(overrides: Record<string, unknown> = {},
       ...overrides,
     },
   });
-  const platform = await startPlatform(config, { modules: testModules() });
+  let platform: Platform;
+  try {
+    platform = await startPlatform(config, { modules: testModules() });
+  } catch (err) {
+    // A start that fails (a test of a refused configuration) leaves no temp dir behind.
+    if (dataDir === undefined) rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   const base = `http://127.0.0.1:${platform.httpPort}`;
   const tokens = new Map<string, Promise<string>>();
 

@@ -12,11 +12,12 @@ import type { MqttClient } from 'mqtt';
 import { createServer } from 'node:net';
 import { listenShared, sharedListenSupport } from '../../transports/net/index.js';
 import { startTestPlatform, type TestPlatform } from '../credentials/harness.js';
+import { nativeRequired } from '../harness/require-servers.js';
 import { makePki, type TestPki } from '../mqtt/certs.js';
 import { connackCode, connectMqtt, PASSWORD, provisionClient, provisionToken, RawClient, request, until, type Provisioned } from './kpc-harness.js';
 
 /** CI sets it: a machine where the helper did not build fails here instead of skipping. */
-const required = process.env.FLEETGATE_REQUIRE_NATIVE === '1';
+const required = nativeRequired();
 const support = sharedListenSupport();
 const skip = support === undefined && !required ? 'this Node cannot share a port between threads and the native helper is not built' : false;
 const PER_TRANSPORT = 24;
@@ -110,17 +111,16 @@ describe('MQTT over TCP and TLS on every shard', { skip }, () => {
       assert.deepEqual(codes.filter((c) => c !== 0), Array(10 - held.length).fill(0x89));
       const byShard = await connectionsByShard(tp);
       assert.ok([...byShard.values()].every((n) => n <= 1), JSON.stringify([...byShard]));
-      // A session that leaves frees its shard's place.
+      // A session that leaves frees its shard's place. Once the gauge shows it gone, a connection
+      // the kernel puts on that shard is taken; one put on the full shard is refused at once.
       held.shift()!.destroy();
+      await until(async () => total(await connectionsByShard(tp)) === held.length, 'the freed place counted');
       let code: number | undefined;
-      for (let attempt = 0; attempt < 30 && code !== 0; attempt++) {
+      for (let attempt = 0; attempt < 40 && code !== 0; attempt++) {
         const { client, connack } = await RawClient.connect(port, 5, { clientId: `bounded-again-${attempt}`, username: 'dev@acme', password: PASSWORD });
         code = connackCode(connack);
         if (code === 0) held.push(client);
-        else {
-          client.destroy();
-          await new Promise((r) => setTimeout(r, 50));
-        }
+        else client.destroy();
       }
       assert.equal(code, 0, 'accepted again once a place is free');
     } finally {
@@ -141,6 +141,21 @@ describe('MQTT over TCP and TLS on every shard', { skip }, () => {
     } finally {
       await new Promise<void>((done) => other.close(() => done()));
     }
+  });
+
+  it('refuses one port given to two listeners (SO_REUSEPORT would split their connections)', async () => {
+    const free = createServer();
+    const port = await new Promise<number>((resolve) => free.listen(0, '127.0.0.1', () => resolve((free.address() as { port: number }).port)));
+    await new Promise<void>((done) => free.close(() => done()));
+    await assert.rejects(startTestPlatform({ 'http.port': port, 'mqtt.tcp.port': port }, undefined, { trustedHeaders: true }), {
+      code: 'ERR_CONFIG_INVALID',
+      message: `invalid configuration:\n  - "mqtt.tcp.port" and "http.port" are both ${port}; each listener needs its own port`,
+    });
+    const tls = { 'mqtt.tls.certFile': join(dir, 'server.crt'), 'mqtt.tls.keyFile': join(dir, 'server.key') };
+    await assert.rejects(startTestPlatform({ ...tls, 'mqtt.tcp.port': port, 'mqtt.tls.port': port }, undefined, { trustedHeaders: true }), {
+      code: 'ERR_CONFIG_INVALID',
+      message: `invalid configuration:\n  - "mqtt.tls.port" and "mqtt.tcp.port" are both ${port}; each listener needs its own port`,
+    });
   });
 
   it('with mqtt.sharedAccept off, shard 0 accepts them all', async () => {
