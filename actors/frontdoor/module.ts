@@ -155,8 +155,12 @@ export async function setup(host: ShardHost): Promise<void> {
   host.registerActor(sessionActorKind);
   host.registerActor(portActorKind);
   host.addService(dispatchService(deps, host.actors, host.log));
-  // Stopped after the MQTT listeners (services stop in reverse): the sessions' last events go.
+  // Stopped after the MQTT listeners (services stop in reverse): the events of the sessions this
+  // shard ended go. Sessions told to end by another shard's listener announce later, in the
+  // mailbox drain and passivation; the closer flushes those, and it runs before infra's bus.close
+  // (closers run in reverse, and infra is set up first).
   host.addService({ name: 'kpc-connectivity', start: async () => undefined, stop: async () => connectivity.flush() });
+  host.onStopped(() => connectivity.flush());
   host.addService({
     name: 'kpc-config',
     start: () => watcher.start(),
