@@ -6,8 +6,9 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
-const root = new URL('..', import.meta.url).pathname;
+const root = fileURLToPath(new URL('..', import.meta.url));
 const required = process.env.FLEETGATE_REQUIRE_NATIVE === '1';
 const helpers = [{ source: 'transports/net/reuseport.c', output: 'dist/transports/net/reuseport.node' }];
 

@@ -22,7 +22,7 @@ import {
 } from '../../transports/bus/index.js';
 import type { HttpAttach, Route } from '../../transports/http/index.js';
 import { startMqttServers, type MqttServers } from '../../transports/mqtt/index.js';
-import { sharedListenSupport } from '../../transports/net/index.js';
+import { sharedListenProblem, sharedListenSupport } from '../../transports/net/index.js';
 import { CREDENTIAL_SERVICE } from '../credentials/module.js';
 import type { CredentialService } from '../credentials/service.js';
 import type { PlatformConfig } from '../platform-config.js';
@@ -181,7 +181,7 @@ export async function setup(host: ShardHost): Promise<void> {
   if (host.shardId === 0 && (cfg['mqtt.tcp.enabled'] || tls)) {
     if (shared !== undefined) host.log.info({ shards: host.shardCount, via: shared }, 'mqtt tcp/tls accepted on every shard');
     else if (cfg['mqtt.sharedAccept'] && host.shardCount > 1) {
-      host.log.warn({ helper: 'transports/net/reuseport.node' }, 'mqtt tcp/tls accepted on shard 0 only: this Node cannot share a port between threads and the native helper was not built');
+      host.log.warn({ why: sharedListenProblem() }, 'mqtt tcp/tls accepted on shard 0 only');
     }
   }
   // The instance's bound is spread over the threads that accept.

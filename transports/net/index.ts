@@ -1,3 +1,3 @@
 /** Socket helpers that Node's own API lacks. */
-export { listenShared, sharedListenSupport } from './reuseport.js';
+export { listenShared, nodeHasReusePort, sharedListenProblem, sharedListenSupport } from './reuseport.js';
 export type { SharedListen } from './reuseport.js';

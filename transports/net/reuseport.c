@@ -8,7 +8,6 @@
  * listen(host: string, port: number, backlog: number): number  (the descriptor)
  * Throws an Error whose code is the errno name (EADDRINUSE, EACCES, ...).
  */
-#define _GNU_SOURCE
 #include <node_api.h>
 
 #include <errno.h>
@@ -18,11 +17,29 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* The errno names a listen can meet, as Node names them in err.code (strerrorname_np would do it
+ * for all of them, but only from glibc 2.32 on, and not on musl). */
+static const char *errno_name(int err) {
+  switch (err) {
+    case EADDRINUSE: return "EADDRINUSE";
+    case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
+    case EACCES: return "EACCES";
+    case EPERM: return "EPERM";
+    case EAFNOSUPPORT: return "EAFNOSUPPORT";
+    case EINVAL: return "EINVAL";
+    case EMFILE: return "EMFILE";
+    case ENFILE: return "ENFILE";
+    case ENOBUFS: return "ENOBUFS";
+    case ENOMEM: return "ENOMEM";
+    case ENOPROTOOPT: return "ENOPROTOOPT";
+    default: return "ERR_SOCKET";
+  }
+}
+
 static napi_value fail(napi_env env, const char *what, int err) {
   char message[320];
-  const char *name = strerrorname_np(err);
   snprintf(message, sizeof message, "%s: %s", what, strerror(err));
-  napi_throw_error(env, name != NULL ? name : "ERR_SOCKET", message);
+  napi_throw_error(env, errno_name(err), message);
   return NULL;
 }
 

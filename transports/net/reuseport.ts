@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { ListenOptions, Server } from 'node:net';
+import { fileURLToPath } from 'node:url';
 
 interface NativeHelper {
   listen(host: string, port: number, backlog: number): number;
@@ -16,24 +17,37 @@ export type SharedListen = 'node' | 'native';
 
 const BACKLOG = 511;
 let native: NativeHelper | null | undefined;
+/** Why the helper is not there: not built, or built but not loadable (ABI, architecture). */
+let nativeProblem = '';
 
-function nodeHasReusePort(version = process.versions.node): boolean {
+/** `reusePort` came in 22.12 and 23.1. Only Linux balances SO_REUSEPORT listeners (elsewhere the
+ *  option is refused, or the last socket bound takes every connection). */
+export function nodeHasReusePort(version = process.versions.node, platform = process.platform): boolean {
+  if (platform !== 'linux') return false;
   const [major = 0, minor = 0] = version.split('.').map(Number);
-  return major > 22 || (major === 22 && minor >= 12);
+  return major >= 24 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
 }
 
 /** Where the build put the helper: beside this module in dist/. */
-const NATIVE_HELPER = new URL('./reuseport.node', import.meta.url).pathname;
+const NATIVE_HELPER = fileURLToPath(new URL('./reuseport.node', import.meta.url));
 
 function loadNative(): NativeHelper | null {
   if (native !== undefined) return native;
   native = null;
-  if (process.platform !== 'linux' || !existsSync(NATIVE_HELPER)) return native;
+  if (process.platform !== 'linux') {
+    nativeProblem = `no helper for ${process.platform}`;
+    return native;
+  }
+  if (!existsSync(NATIVE_HELPER)) {
+    nativeProblem = 'the native helper was not built';
+    return native;
+  }
   try {
     const m = createRequire(import.meta.url)(NATIVE_HELPER) as Partial<NativeHelper>;
     if (typeof m.listen === 'function') native = m as NativeHelper;
-  } catch {
-    native = null;
+    else nativeProblem = 'the native helper exports no listen()';
+  } catch (err) {
+    nativeProblem = `the native helper did not load: ${(err as Error).message}`;
   }
   return native;
 }
@@ -42,6 +56,12 @@ function loadNative(): NativeHelper | null {
 export function sharedListenSupport(): SharedListen | undefined {
   if (nodeHasReusePort()) return 'node';
   return loadNative() === null ? undefined : 'native';
+}
+
+/** Why sharedListenSupport() is undefined, for the start-up log; '' when it is not. */
+export function sharedListenProblem(): string {
+  if (sharedListenSupport() !== undefined) return '';
+  return `Node ${process.versions.node} cannot share a port between threads and ${nativeProblem}`;
 }
 
 /**
@@ -55,9 +75,11 @@ export function listenShared(server: Server, where: { host: string; port: number
     server.listen(options, done);
     return;
   }
+  const helper = loadNative();
+  if (helper === null) throw new TypeError(`listenShared(..., 'native'): ${nativeProblem}; ask sharedListenSupport() first`);
   let fd: number;
   try {
-    fd = loadNative()!.listen(where.host, where.port, BACKLOG);
+    fd = helper.listen(where.host, where.port, BACKLOG);
   } catch (err) {
     process.nextTick(() => server.emit('error', err));
     return;
