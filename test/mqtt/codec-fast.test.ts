@@ -282,7 +282,7 @@ describe('direct CONNECT decoding, against mqtt-packet', () => {
       const expected = reference(frame, 4);
       const got = new PacketDecoder().decode(frame);
       if (expected.error !== undefined) assert.equal(got.kind, 'malformed', `${what}: malformed on the parser's path too`);
-      else if (got.kind === 'packet') assertSamePacket(got.packet, expected.packet as Packet, what);
+      else assertSamePacket(packetOf(got), expected.packet as Packet, `${what}: the parser's packet`);
     }
     assert.equal(new PacketDecoder().decode(declined['the reserved connect flag']!).kind, 'malformed', 'MQTT-3.1.2-3');
     assert.equal(new PacketDecoder().decode(declined['a client id beyond ASCII']!).kind, 'packet', 'UTF-8 client ids still connect');
