@@ -1,7 +1,8 @@
 /**
  * Repository contracts, one per domain. Every backend implements them and passes the one
  * contract suite (test/storage/contract.ts). A future domain (tenants, ...) adds an interface
- * here and one file per dialect.
+ * here, one file under storage/sql/ (written once for every SQL dialect) and a migration per
+ * SQL backend.
  *
  * Versioning: `update` and versioned `delete` are compare-and-set on `version`. A missing
  * record is ERR_NOT_FOUND; a stale `expectedVersion` is ERR_VERSION_CONFLICT with

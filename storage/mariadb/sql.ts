@@ -8,20 +8,12 @@ import { createPool, type Connection, type PoolConnection } from 'mariadb';
 import { FleetgateError } from '../../runtime/errors.js';
 import { duplicate, unavailable } from '../errors.js';
 import type { Row } from '../rows.js';
+import type { SqlExecutor, SqlQueryable } from '../sql/executor.js';
 
-export interface MariaQueryable {
-  /** A statement that returns rows (SELECT, DELETE ... RETURNING); `?` placeholders. */
-  rows(sql: string, params?: unknown[]): Promise<Row[]>;
-  /** A statement that returns a count (INSERT, UPDATE, DDL). */
-  exec(sql: string, params?: unknown[]): Promise<{ affectedRows: number }>;
-}
-
-export interface MariaExecutor extends MariaQueryable {
-  transaction<T>(fn: (tx: MariaQueryable) => Promise<T>): Promise<T>;
+/** The SqlExecutor seam (storage/sql/executor.ts) with `?` placeholders, and sessions. */
+export interface MariaExecutor extends SqlExecutor {
   /** Runs `fn` on one connection, for session state such as GET_LOCK. No transaction. */
-  session<T>(fn: (conn: MariaQueryable) => Promise<T>): Promise<T>;
-  /** Idempotent. */
-  close(): Promise<void>;
+  session<T>(fn: (conn: SqlQueryable) => Promise<T>): Promise<T>;
 }
 
 export interface MariadbOptions {
@@ -46,7 +38,7 @@ export function mapMariaError(err: unknown): FleetgateError {
 
 type Conn = Pick<Connection, 'query'>;
 
-function queryable(conn: Conn): MariaQueryable {
+function queryable(conn: Conn): SqlQueryable {
   return {
     async rows(sql, params) {
       try {

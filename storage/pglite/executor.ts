@@ -4,8 +4,10 @@
  * interleave with any other statement: every call goes through one FIFO queue here (PGlite
  * also has internal mutexes; the queue states the requirement rather than relying on them).
  */
-import { PGlite } from '@electric-sql/pglite';
-import { mapPgError, type SqlExecutor, type SqlQueryable, type SqlResult } from '../postgres/sql.js';
+import { PGlite, type Results } from '@electric-sql/pglite';
+import type { Row } from '../rows.js';
+import type { SqlExecutor } from '../sql/executor.js';
+import { mapPgError, pgQueryable, type PgAnswer } from '../postgres/sql.js';
 
 export async function pgliteExecutor(dataDir: string): Promise<SqlExecutor> {
   let db: PGlite;
@@ -22,34 +24,18 @@ export async function pgliteExecutor(dataDir: string): Promise<SqlExecutor> {
     return next;
   }
 
-  const toResult = (r: { rows: unknown[] }): SqlResult => ({ rows: r.rows as SqlResult['rows'] });
+  const answer = (r: Results): PgAnswer => ({ rows: r.rows as Row[], affected: r.affectedRows });
+  const direct = pgQueryable(async (sql, params) => answer(await db.query(sql, params)));
   let closing: Promise<void> | undefined;
 
   return {
-    query: (sql, params) =>
-      serial(async () => {
-        try {
-          return toResult(await db.query(sql, params));
-        } catch (err) {
-          throw mapPgError(err);
-        }
-      }),
+    rows: (sql, params) => serial(() => direct.rows(sql, params)),
+    exec: (sql, params) => serial(() => direct.exec(sql, params)),
 
     transaction: (fn) =>
       serial(async () => {
         try {
-          return await db.transaction(async (t) => {
-            const tx: SqlQueryable = {
-              query: async (sql, params) => {
-                try {
-                  return toResult(await t.query(sql, params));
-                } catch (err) {
-                  throw mapPgError(err);
-                }
-              },
-            };
-            return fn(tx);
-          });
+          return await db.transaction(async (t) => fn(pgQueryable(async (sql, params) => answer(await t.query(sql, params)))));
         } catch (err) {
           throw mapPgError(err);
         }

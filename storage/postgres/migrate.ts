@@ -8,7 +8,7 @@ import { systemClock, type Clock } from '../../runtime/clock.js';
 import { logger } from '../../runtime/log.js';
 import type { Migration } from '../migration.js';
 import { PG_MIGRATIONS } from './migrations.js';
-import type { SqlExecutor } from './sql.js';
+import type { SqlExecutor } from '../sql/executor.js';
 import { int } from '../rows.js';
 
 /** Arbitrary but fixed: every fleetgate process must take the same advisory lock. */
@@ -22,19 +22,19 @@ export async function migratePg(
 ): Promise<number[]> {
   const log = logger('storage.migrate', { backend });
   const applied = await db.transaction(async (tx) => {
-    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
-    await tx.query(`CREATE TABLE IF NOT EXISTS fleetgate_migrations (
+    await tx.rows('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+    await tx.exec(`CREATE TABLE IF NOT EXISTS fleetgate_migrations (
       id         INTEGER      NOT NULL PRIMARY KEY,
       name       VARCHAR(200) NOT NULL,
       applied_at BIGINT       NOT NULL
     )`);
-    const { rows } = await tx.query('SELECT id FROM fleetgate_migrations');
+    const rows = await tx.rows('SELECT id FROM fleetgate_migrations');
     const done = new Set(rows.map((r) => int(r, 'id')));
     const applied: number[] = [];
     for (const m of migrations) {
       if (done.has(m.id)) continue;
-      for (const statement of m.statements) await tx.query(statement);
-      await tx.query('INSERT INTO fleetgate_migrations (id, name, applied_at) VALUES ($1, $2, $3)', [
+      for (const statement of m.statements) await tx.exec(statement);
+      await tx.exec('INSERT INTO fleetgate_migrations (id, name, applied_at) VALUES ($1, $2, $3)', [
         m.id,
         m.name,
         clock.now(),

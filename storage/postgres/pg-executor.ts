@@ -1,7 +1,9 @@
 /** `SqlExecutor` over a `pg` connection pool (a PostgreSQL server). */
 import pg from 'pg';
 import { logger } from '../../runtime/log.js';
-import { mapPgError, type SqlExecutor, type SqlQueryable, type SqlResult } from './sql.js';
+import type { Row } from '../rows.js';
+import type { SqlExecutor, SqlQueryable } from '../sql/executor.js';
+import { mapPgError, pgQueryable, type PgAnswer } from './sql.js';
 
 export interface PostgresOptions {
   connectionString?: string;
@@ -36,17 +38,10 @@ export function pgExecutor(opts: PostgresOptions): SqlExecutor {
     log.warn({ code: err.code, reason: err.message }, 'idle postgres connection failed');
   });
 
-  const run = async (q: SqlQueryable['query'], sql: string, params?: unknown[]): Promise<SqlResult> => {
-    try {
-      return await q(sql, params);
-    } catch (err) {
-      throw mapPgError(err);
-    }
-  };
-  const poolQuery: SqlQueryable['query'] = async (sql, params) => pool.query(sql, params);
+  const answer = (r: pg.QueryResult): PgAnswer => ({ rows: r.rows as Row[], affected: r.rowCount });
 
   return {
-    query: (sql, params) => run(poolQuery, sql, params),
+    ...pgQueryable(async (sql, params) => answer(await pool.query(sql, params))),
 
     async transaction(fn) {
       let client: pg.PoolClient;
@@ -55,12 +50,12 @@ export function pgExecutor(opts: PostgresOptions): SqlExecutor {
       } catch (err) {
         throw mapPgError(err);
       }
-      const tx: SqlQueryable = { query: (sql, params) => run(async (s, p) => client.query(s, p), sql, params) };
+      const tx: SqlQueryable = pgQueryable(async (sql, params) => answer(await client.query(sql, params)));
       let broken: Error | undefined;
       try {
-        await tx.query('BEGIN');
+        await tx.exec('BEGIN');
         const result = await fn(tx);
-        await tx.query('COMMIT');
+        await tx.exec('COMMIT');
         return result;
       } catch (err) {
         // A failed ROLLBACK means the connection is unusable: destroy it, do not pool it.

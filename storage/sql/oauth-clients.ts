@@ -1,4 +1,4 @@
-/** Confidential OAuth clients and their secrets on MariaDB. */
+/** Confidential OAuth clients and their secrets, once for every SQL dialect. */
 import { notFound } from '../errors.js';
 import type { OAuthClientRepository } from '../repositories.js';
 import {
@@ -31,70 +31,68 @@ import {
   checkSlot,
 } from '../validate-oauth.js';
 import { casMiss } from '../versioning.js';
-import type { MariaExecutor, MariaQueryable } from './sql.js';
-import { MariaTable } from './table.js';
+import { Params, type SqlDialect } from './dialect.js';
+import type { SqlExecutor, SqlQueryable } from './executor.js';
+import { SqlTable, type TableSpec } from './table.js';
 
-const table = new MariaTable<OAuthClient>({
+const TABLE: TableSpec<OAuthClient> = {
   table: 'oauth_clients',
   key: 'client_id',
   columns: OAUTH_CLIENT_COLUMNS,
   what: 'oauth client',
   toRecord: toOAuthClient,
-});
+};
 
 const SECRET_COLS = CLIENT_SECRET_COLUMNS.join(', ');
 
-async function insertSecret(tx: MariaQueryable, clientId: string, slot: SecretSlot, s: NewClientSecret): Promise<void> {
-  await tx.exec(`INSERT INTO oauth_client_secrets (${SECRET_COLS}) VALUES (?, ?, ?, ?, ?)`, [
-    clientId,
-    slot,
-    s.secretHash,
-    s.createdAt,
-    s.expiresAt,
-  ]);
-}
+export class SqlOAuthClientRepository implements OAuthClientRepository {
+  readonly #db: SqlExecutor;
+  readonly #dialect: SqlDialect;
+  readonly #table: SqlTable<OAuthClient>;
 
-export class MariaOAuthClientRepository implements OAuthClientRepository {
-  readonly #db: MariaExecutor;
-
-  constructor(db: MariaExecutor) {
+  constructor(db: SqlExecutor, dialect: SqlDialect) {
     this.#db = db;
+    this.#dialect = dialect;
+    this.#table = new SqlTable(dialect, TABLE);
   }
 
   async create(c: OAuthClient): Promise<OAuthClient> {
     checkOAuthClient(c);
-    await table.insert(this.#db, [oauthClientValues(c)]);
+    await this.#table.insert(this.#db, [oauthClientValues(c)]);
     return structuredClone(c);
   }
 
   async get(clientId: string): Promise<OAuthClient | null> {
     checkClientId(clientId);
-    return table.findOne(this.#db, 'client_id = ?', [clientId]);
+    return this.#table.findOne(this.#db, [['client_id', clientId]]);
   }
 
   async list(tenantId: string, opts: ListOptions<never>): Promise<Page<OAuthClient>> {
     checkKey('tenantId', tenantId);
     checkPageOptions(opts);
-    return table.page(this.#db, 'tenant_id = ?', [tenantId], null, opts);
+    return this.#table.page(this.#db, [['tenant_id', tenantId]], null, opts);
   }
 
   async update(clientId: string, expectedVersion: number, patch: OAuthClientPatch): Promise<OAuthClient> {
     checkClientId(clientId);
     checkVersion('expectedVersion', expectedVersion);
     checkOAuthClientPatch(patch);
-    return this.#withClient(clientId, expectedVersion, oauthClientPatchColumns(patch), async () => undefined);
+    const set = oauthClientPatchColumns(patch);
+    const written = await this.#dialect.atomicUpdate(this.#db, (q) => this.#table.updateByKey(q, clientId, set, expectedVersion));
+    return written ?? casMiss('oauth client', () => this.#table.versionByKey(this.#db, clientId));
   }
 
   async delete(clientId: string, expectedVersion?: number): Promise<OAuthClient> {
     checkClientId(clientId);
     checkOptionalVersion(expectedVersion);
     // The secrets go by ON DELETE CASCADE, in the same statement.
-    return table.deleteByKey(this.#db, clientId, expectedVersion);
+    return this.#table.deleteByKey(this.#db, clientId, expectedVersion);
   }
 
   async secrets(clientId: string): Promise<ClientSecret[]> {
     checkClientId(clientId);
-    const rows = await this.#db.rows(`SELECT ${SECRET_COLS} FROM oauth_client_secrets WHERE client_id = ?`, [clientId]);
+    const p = this.#params();
+    const rows = await this.#db.rows(`SELECT ${SECRET_COLS} FROM oauth_client_secrets WHERE client_id = ${p.add(clientId)}`, p.values);
     return rows.map(toClientSecret).sort(bySlot);
   }
 
@@ -102,9 +100,10 @@ export class MariaOAuthClientRepository implements OAuthClientRepository {
     checkClientId(clientId);
     checkVersion('expectedVersion', expectedVersion);
     checkNewSecret(s);
-    return this.#withClient(clientId, expectedVersion, [['updated_at', s.createdAt]], async (tx) => {
-      await tx.exec(`DELETE FROM oauth_client_secrets WHERE client_id = ? AND slot = 'current'`, [clientId]);
-      await insertSecret(tx, clientId, 'current', s);
+    return this.#withClient(clientId, expectedVersion, s.createdAt, async (tx) => {
+      const p = this.#params();
+      await tx.exec(`DELETE FROM oauth_client_secrets WHERE client_id = ${p.add(clientId)} AND slot = 'current'`, p.values);
+      await this.#insertSecret(tx, clientId, 'current', s);
     });
   }
 
@@ -112,15 +111,18 @@ export class MariaOAuthClientRepository implements OAuthClientRepository {
     checkClientId(clientId);
     checkVersion('expectedVersion', expectedVersion);
     checkRotation(s);
-    return this.#withClient(clientId, expectedVersion, [['updated_at', s.createdAt]], async (tx) => {
-      await tx.exec(`DELETE FROM oauth_client_secrets WHERE client_id = ? AND slot = 'previous'`, [clientId]);
+    return this.#withClient(clientId, expectedVersion, s.createdAt, async (tx) => {
+      const d = this.#params();
+      await tx.exec(`DELETE FROM oauth_client_secrets WHERE client_id = ${d.add(clientId)} AND slot = 'previous'`, d.values);
+      const u = this.#params();
       const { affectedRows } = await tx.exec(
-        `UPDATE oauth_client_secrets SET slot = 'previous', expires_at = ? WHERE client_id = ? AND slot = 'current'`,
-        [s.previousExpiresAt, clientId],
+        `UPDATE oauth_client_secrets SET slot = 'previous', expires_at = ${u.add(s.previousExpiresAt)}
+          WHERE client_id = ${u.add(clientId)} AND slot = 'current'`,
+        u.values,
       );
       // Nothing to rotate: the throw rolls back the version bump and the delete above.
       if (affectedRows !== 1) throw notFound('current client secret');
-      await insertSecret(tx, clientId, 'current', s);
+      await this.#insertSecret(tx, clientId, 'current', s);
     });
   }
 
@@ -129,8 +131,12 @@ export class MariaOAuthClientRepository implements OAuthClientRepository {
     checkVersion('expectedVersion', expectedVersion);
     checkSlot(slot);
     checkEpoch('updatedAt', updatedAt);
-    return this.#withClient(clientId, expectedVersion, [['updated_at', updatedAt]], async (tx) => {
-      const { affectedRows } = await tx.exec('DELETE FROM oauth_client_secrets WHERE client_id = ? AND slot = ?', [clientId, slot]);
+    return this.#withClient(clientId, expectedVersion, updatedAt, async (tx) => {
+      const p = this.#params();
+      const { affectedRows } = await tx.exec(
+        `DELETE FROM oauth_client_secrets WHERE client_id = ${p.add(clientId)} AND slot = ${p.add(slot)}`,
+        p.values,
+      );
       if (affectedRows !== 1) throw notFound('client secret');
     });
   }
@@ -138,19 +144,23 @@ export class MariaOAuthClientRepository implements OAuthClientRepository {
   /**
    * One transaction: the client's compare-and-set version bump first (its row lock makes a
    * concurrent secret operation on the same client wait, then miss the version), then `fn`.
-   * The returned client is read after `fn`, still under that lock.
    */
-  async #withClient(
-    clientId: string,
-    expectedVersion: number,
-    set: Array<[string, unknown]>,
-    fn: (tx: MariaQueryable) => Promise<void>,
-  ): Promise<OAuthClient> {
+  async #withClient(clientId: string, expectedVersion: number, updatedAt: number, fn: (tx: SqlQueryable) => Promise<void>): Promise<OAuthClient> {
     const written = await this.#db.transaction(async (tx) => {
-      const client = await table.casByKey(tx, clientId, expectedVersion, set);
+      const client = await this.#table.updateByKey(tx, clientId, [['updated_at', updatedAt]], expectedVersion);
       if (client !== null) await fn(tx);
       return client;
     });
-    return written ?? casMiss('oauth client', () => table.versionByKey(this.#db, clientId));
+    return written ?? casMiss('oauth client', () => this.#table.versionByKey(this.#db, clientId));
+  }
+
+  async #insertSecret(tx: SqlQueryable, clientId: string, slot: SecretSlot, s: NewClientSecret): Promise<void> {
+    const p = this.#params();
+    const values = [clientId, slot, s.secretHash, s.createdAt, s.expiresAt].map((v) => p.add(v));
+    await tx.exec(`INSERT INTO oauth_client_secrets (${SECRET_COLS}) VALUES (${values.join(', ')})`, p.values);
+  }
+
+  #params(): Params {
+    return new Params(this.#dialect);
   }
 }
