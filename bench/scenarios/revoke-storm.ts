@@ -11,6 +11,10 @@
  * dynamic-security `disableClient` is a different broker configuration, not the password-file
  * peer the other scenarios compare with), so `--vs` is refused with that reason.
  *
+ * `--floor` first runs the same storm on a mosquitto killed with SIGKILL (mqtt/revocation-floor.ts):
+ * what no broker can beat on this host, as `floorP99Ms`, and the part of fleetgate's figure above
+ * it as `p99OverFloorMs`.
+ *
  * Target on a 2-core machine, reported, never asserted: disconnectP99Ms <= 100 at 10,000 sessions.
  */
 import { randomBytes } from 'node:crypto';
@@ -19,6 +23,7 @@ import { BROKER_OPTIONS, openBroker, protocolOf, validateBroker } from '../mqtt/
 import { DEVICE_PASSWORD, dcxTopic, newToken, provisionCredentials, provisionTokens, warmCredentials } from '../mqtt/devices.js';
 import { sourceAddresses } from '../mqtt/limits.js';
 import { revocationStorm } from '../mqtt/revocation.js';
+import { revocationFloor } from '../mqtt/revocation-floor.js';
 import type { ServerSampler } from '../sampling/sampler.js';
 import type { Scenario } from '../scenario.js';
 import { ForeignCpu } from './credentials-cpu.js';
@@ -37,12 +42,13 @@ export const revokeStormScenario: Scenario = {
     { name: 'keepalive', type: 'integer', min: 0, max: 65_535, default: 300, description: 'MQTT keep-alive of the sessions, seconds' },
     { name: 'open-concurrency', type: 'integer', min: 1, max: 10_000, default: 64, description: 'connects in flight per client thread while the sessions open' },
     { name: 'client-threads', type: 'integer', min: 1, max: 64, default: 2, description: 'threads holding the sessions (spreads the client\'s own work on the ends)' },
+    { name: 'floor', type: 'boolean', default: false, description: 'first the same sessions on a mosquitto killed with SIGKILL: the host\'s floor for the figure (floorP99Ms)' },
     ...BROKER_OPTIONS,
   ],
   targets: ['mqtt'],
   peers: [],
   defaults: { 'max-time': 600 },
-  headline: ['disconnectP99Ms', 'p50Ms', 'sessions', 'restMs'],
+  headline: ['disconnectP99Ms', 'p50Ms', 'sessions', 'restMs', 'floorP99Ms'],
   validate(o) {
     if (o.has('vs')) {
       return 'revoke-storm has no --vs: mosquitto and aedes cannot revoke a connected client\'s credential live (the figure exists for fleetgate only)';
@@ -94,6 +100,19 @@ export const revokeStormScenario: Scenario = {
           if (a.status !== 200) throw new AnswerError(`PUT credential state ${state}`, a);
         };
       }
+      // Before fleetgate's storm, while fleetgate idles: the same client work, no broker work.
+      const floor = o.boolean('floor')
+        ? await revocationFloor({
+            sessions: n,
+            threads: o.number('client-threads'),
+            concurrency: o.number('open-concurrency'),
+            keepaliveSec: o.number('keepalive'),
+            protocolVersion,
+            deadlineMs: o.number('deadline'),
+            say: (line) => ctx.progress.note(line),
+            signal: ctx.signal,
+          })
+        : undefined;
       // The peer's pid is sampled by the framework; fleetgate's (a child process here) by the scenario.
       if (ctx.side === 'fleetgate' && broker.pid !== undefined) sampler = ctx.sampleServer({ pid: broker.pid });
       const foreign = new ForeignCpu();
@@ -130,9 +149,18 @@ export const revokeStormScenario: Scenario = {
         by,
       };
       for (const [code, count] of Object.entries(r.reasons)) figures[`disconnectReason_${code}`] = count;
+      if (floor !== undefined) {
+        const f = msFigures(floor.disconnect);
+        figures['floorP99Ms'] = f.p99Ms;
+        figures['floorP50Ms'] = f.p50Ms;
+        figures['floorClientSpanMs'] = Math.round(floor.clientSpanMs * 1000) / 1000;
+        figures['floorClientBusyMs'] = Math.round(floor.clientBusyMs * 1000) / 1000;
+        figures['p99OverFloorMs'] = Math.round((ms.p99Ms - f.p99Ms) * 1000) / 1000;
+        if (floor.notClosed > 0) errorsByCode['ERR_BENCH_FLOOR_NOT_DISCONNECTED'] = floor.notClosed;
+      }
       const foreignCpuPct = foreign.take();
       if (foreignCpuPct !== undefined) figures['foreignCpuPct'] = foreignCpuPct;
-      return { figures, errors: r.notClosed + r.endedBefore, errorsByCode, histograms: { disconnect: r.disconnect } };
+      return { figures, errors: r.notClosed + r.endedBefore + (floor?.notClosed ?? 0), errorsByCode, histograms: { disconnect: r.disconnect } };
     } finally {
       // The last sample before the process goes away.
       await sampler?.stop();

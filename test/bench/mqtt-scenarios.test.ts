@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -288,6 +288,21 @@ describe('scenarios against fleetgate', () => {
     assert.equal(json['errors'], 0);
     assert.equal(json['closed'], 100);
     assert.equal(json['by'], 'token');
+  });
+
+  it('revoke-storm --floor: the same sessions on a killed mosquitto first, its figures beside fleetgate\'s, nothing left behind', async () => {
+    const mosquittoDirs = async () => (await readdir(tmpdir())).filter((d) => d.startsWith('fleetgate-bench-mosquitto-')).sort();
+    const before = await mosquittoDirs();
+    const { code, json } = await bench(['revoke-storm', ...target, '--sessions', '100', '--floor', '--deadline', '10000', '--quiet']);
+    assert.equal(code, 0, JSON.stringify(json));
+    assert.equal(json['errors'], 0);
+    assert.equal(json['closed'], 100);
+    for (const k of ['floorP99Ms', 'floorP50Ms', 'floorClientSpanMs', 'floorClientBusyMs', 'p99OverFloorMs']) assert.equal(typeof json[k], 'number', k);
+    assert.ok((json['floorP50Ms'] as number) <= (json['floorP99Ms'] as number));
+    assert.equal(json['p99OverFloorMs'], Math.round(((json['disconnectP99Ms'] as number) - (json['floorP99Ms'] as number)) * 1000) / 1000);
+    assert.deepEqual(await mosquittoDirs(), before, 'the killed mosquitto\'s files are removed');
+    const without = await bench(['revoke-storm', ...target, '--sessions', '10', '--deadline', '10000', '--quiet']);
+    assert.equal(without.json['floorP99Ms'], undefined, 'no floor unless asked');
   });
 
   it('publish --vs aedes: fleetgate started as a child process, vs holds the peer\'s figures, ratio = fleetgate / peer', async () => {
