@@ -17,9 +17,10 @@ export const mariadbDialect: SqlDialect = {
   async updateRow(q, u) {
     const { update, updateParams, reread, rereadParams } = updateStatements(mariadbDialect, u);
     const { affectedRows } = await q.exec(update, updateParams);
-    // A version bump changes every row the UPDATE matches, so the count tells a miss. Without
-    // one the count is not trusted: affectedRows counts changed rows, and a write of the
-    // values already stored (a retire to the same instant) changes none, so the existence is
+    // A version bump changes every row the UPDATE matches, so the count tells a miss whether
+    // the connection counts matched rows (the connector's foundRows, its default) or changed
+    // ones. Without a bump the count is not trusted: counting changed rows, a write of the
+    // values already stored (a retire to the same instant) changes none. So the existence is
     // read back rather than inferred from the count.
     if (u.bumpVersion && affectedRows !== 1) return null;
     const [row] = await q.rows(reread, rereadParams);
