@@ -72,6 +72,9 @@ export function updateStatements(
   dialect: Pick<SqlDialect, 'mark'>,
   u: RowUpdate,
 ): { update: string; updateParams: unknown[]; reread: string; rereadParams: unknown[] } {
+  // A dialect that reads the row back tells a compare-and-set miss by the count of rows the
+  // bump changed; without a bump it could not, and would answer the current row instead.
+  if (u.expectedVersion !== undefined && !u.bumpVersion) throw new TypeError(`updateRow on ${u.table}: expectedVersion needs bumpVersion`);
   const p = new Params(dialect);
   const assignments = u.set.map(([column, value]) => `${column} = ${p.add(value)}`);
   if (u.bumpVersion) assignments.push('version = version + 1');

@@ -66,7 +66,9 @@ export class SqlTable<T> {
     const p = new Params(this.#dialect);
     let filter = p.equal(match);
     if (states !== null) filter += ` AND state IN (${states.map((s) => p.add(s)).join(', ')})`;
-    const [count] = await db.rows(`SELECT COUNT(*) AS total FROM ${this.#spec.table} WHERE ${filter}`, p.values);
+    // A copy: the page's LIMIT and OFFSET are added to `p` below, and a driver may read the
+    // array it was given later than the call (PGlite queues statements).
+    const [count] = await db.rows(`SELECT COUNT(*) AS total FROM ${this.#spec.table} WHERE ${filter}`, [...p.values]);
     const total = count === undefined ? 0 : int(count, 'total');
     // `order` is validated to ASC | DESC before it reaches here.
     const order = `ORDER BY created_at ${opts.order}, ${this.#spec.key} ${opts.order}`;

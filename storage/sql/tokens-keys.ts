@@ -80,14 +80,18 @@ export class SqlSigningKeyRepository implements SigningKeyRepository {
   async retire(kid: string, retiresAt: number): Promise<SigningKey> {
     checkKey('kid', kid);
     checkEpoch('retiresAt', retiresAt);
-    // Signing keys carry no version: no compare-and-set, and no transaction around a read-back.
-    const row = await this.#dialect.updateRow(this.#db, {
-      table: KEYS.table,
-      columns: KEYS.columns,
-      set: [['retires_at', retiresAt]],
-      bumpVersion: false,
-      key: [['kid', kid]],
-    });
+    // Signing keys carry no version: no compare-and-set. Where the dialect reads the row back,
+    // the read and the write are one transaction, so a concurrent retire or purge cannot come
+    // between them (an update reported as not found, or another writer's instant).
+    const row = await this.#dialect.atomicUpdate(this.#db, (q) =>
+      this.#dialect.updateRow(q, {
+        table: KEYS.table,
+        columns: KEYS.columns,
+        set: [['retires_at', retiresAt]],
+        bumpVersion: false,
+        key: [['kid', kid]],
+      }),
+    );
     if (row === null) throw notFound('signing key');
     return toSigningKey(row);
   }
