@@ -36,11 +36,21 @@ async function start(args: string[]): Promise<number> {
   setLogLevel(config['log.level']);
   const log = logger('main');
   const platform = await startPlatform(config);
+  // SIGHUP, as for most daemons: re-read the configuration files that can change in service.
+  const onHangup = (): void => {
+    log.info({ signal: 'SIGHUP' }, 'reloading configuration files');
+    platform.reload().then(
+      (r) => log.info(r, 'configuration files reloaded'),
+      (err: unknown) => log.warn({ err: String(err) }, 'reload failed'),
+    );
+  };
+  process.on('SIGHUP', onHangup);
   await new Promise<void>((resolve) => {
     const onSignal = (sig: string): void => {
       log.info({ signal: sig }, 'shutting down');
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      process.off('SIGHUP', onHangup);
       resolve();
     };
     process.on('SIGINT', onSignal);

@@ -29,6 +29,9 @@ export interface Platform {
   readonly mqttsPort: number | undefined;
   /** The process's view of the bus (the in-process bus itself, or a NATS connection). */
   readonly bus: Bus;
+  /** Re-reads the configuration files that can change in service (the KPC file) on every
+   *  shard now, instead of at each shard's next poll; what SIGHUP does. */
+  reload(): ReturnType<Cluster['reload']>;
   stop(): Promise<void>;
 }
 
@@ -225,6 +228,7 @@ export async function startPlatform(config: Config, opts: { modules?: string[]; 
       mqttPort,
       mqttsPort,
       bus,
+      reload: () => cluster.reload(),
       stop() {
         stopping ??= closeAll().then(() => log.info('stopped'));
         return stopping;

@@ -296,6 +296,19 @@ export class Cluster extends EventEmitter implements ActorRef {
     });
   }
 
+  /**
+   * Asks every shard to re-read its configuration files (the modules' reload hooks) and
+   * resolves when each has answered: the shards that ran their hooks, and those that did not
+   * answer within `timeoutMs` (down, or a hook that hangs), named in the log.
+   */
+  async reload(timeoutMs = 10_000): Promise<{ reloaded: number[]; unanswered: number[] }> {
+    const answers = await Promise.all(this.#slots.map((s) => this.#request(s, (id) => ({ t: 'reload', id }), timeoutMs)));
+    const reloaded = this.#slots.filter((_, i) => answers[i] !== null).map((s) => s.shard);
+    const unanswered = this.#slots.filter((_, i) => answers[i] === null).map((s) => s.shard);
+    if (unanswered.length > 0) this.#log.warn({ unanswered }, 'shards did not answer the reload');
+    return { reloaded, unanswered };
+  }
+
   /** Pings every shard (which runs its modules' health checks). */
   async health(): Promise<HealthReport> {
     const timeout = this.#opts.healthTimeoutMs;

@@ -81,6 +81,8 @@ export type ToWorker =
   | { t: 'start' }
   | { t: 'ping'; id: number }
   | { t: 'metrics'; id: number }
+  /** Re-read configuration files now (SIGHUP): run every reload hook, then 'ack'. */
+  | { t: 'reload'; id: number }
   /** Shutdown, phase 1: stop the services (no new outside work); answered by 'ack'. */
   | { t: 'quiesce'; id: number }
   /** Shutdown, phase 2: report quietness and data-plane counts (see Cluster.stop). */

@@ -47,6 +47,10 @@ export interface ShardHost {
   /** Runs after every activation of the shard is passivated (close pools and connections here,
    *  not in a service's stop: draining actors still need them). Reverse order of registration. */
   onStopped(fn: () => Promise<void> | void): void;
+  /** Runs when the operator asks for configuration files to be re-read (SIGHUP, or
+   *  Platform.reload()); the request is answered once every shard's hooks have run. A hook
+   *  that throws is logged and the others still run. */
+  onReload(fn: () => Promise<void> | void): void;
   /** A check run by GET /health; it throws (ideally a coded error) when its part is unhealthy. */
   addHealthCheck(name: string, check: () => Promise<void>): void;
 }

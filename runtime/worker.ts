@@ -47,6 +47,7 @@ const hasher: Hasher = {
     }),
 };
 
+const reloaders: Array<() => Promise<void> | void> = [];
 const services: Service[] = [];
 const readyBarriers: Array<() => Promise<void>> = [];
 const checks: Array<{ name: string; check: () => Promise<void> }> = [];
@@ -78,6 +79,7 @@ const host: ShardHost = {
   addService: (s) => void services.push(s),
   beforeReady: (fn) => void readyBarriers.push(fn),
   onStopped: (fn) => void closers.push(fn),
+  onReload: (fn) => void reloaders.push(fn),
   addHealthCheck: (name, check) => void checks.push({ name, check }),
 };
 
@@ -98,6 +100,16 @@ async function health(): Promise<HealthProblem[]> {
     }),
   );
   return problems;
+}
+
+async function reload(): Promise<void> {
+  for (const fn of reloaders) {
+    try {
+      await fn();
+    } catch (err) {
+      log.warn({ err: errSummary(err) }, 'a reload hook failed');
+    }
+  }
 }
 
 async function quiesce(): Promise<void> {
@@ -154,6 +166,9 @@ port.on('message', (m: ToWorker) => {
       else w.reject(new HashingError(m.error.code, m.error.message));
       break;
     }
+    case 'reload':
+      void reload().then(() => send({ t: 'ack', id: m.id }));
+      break;
     case 'quiesce':
       void quiesce().then(() => send({ t: 'ack', id: m.id }));
       break;

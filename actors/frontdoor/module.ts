@@ -166,6 +166,8 @@ export async function setup(host: ShardHost): Promise<void> {
     start: () => watcher.start(),
     stop: () => watcher.stop(),
   });
+  // SIGHUP: the file's change takes effect now, not at this shard's next poll.
+  host.onReload(() => watcher.check());
 
   const certPem = cfg['mqtt.tls.certFile'] === null ? null : readFileSync(cfg['mqtt.tls.certFile'], 'utf8');
   const routes = host.dep<Route[]>('http.routes');

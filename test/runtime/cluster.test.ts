@@ -28,6 +28,13 @@ describe('cluster', () => {
     }
   });
 
+  it('reload runs every shard\'s reload hooks and answers once they are done, a failing hook included', async () => {
+    const counts = async (): Promise<number[]> => Promise.all([0, 1].map((s) => cluster.ask<number>('reloads', keyOn('reloads', s, 2), {})));
+    const before = await counts();
+    assert.deepEqual(await cluster.reload(), { reloaded: [0, 1], unanswered: [] });
+    assert.deepEqual(await counts(), before.map((n) => n + 1));
+  });
+
   it('carries coded handler errors across the thread hop', async () => {
     await assert.rejects(cluster.ask('counter', 'e1', { op: 'boom' }), { code: 'ERR_TEST_BOOM', message: 'boom on purpose' });
     await assert.rejects(cluster.ask('counter', 'e1', { op: 'nope' }), { code: 'ERR_TEST_UNKNOWN_OP' });
