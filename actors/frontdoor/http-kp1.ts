@@ -133,7 +133,8 @@ export function kp1HttpRoutes(d: KpcDeps, tokens: HttpTokenCache, timeoutMs: num
   return routes;
 }
 
-export function serverCertificateRoute(pem: string | null): Route {
+/** `pem`: the certificate as configured now (it changes on SIGHUP), null without TLS. */
+export function serverCertificateRoute(pem: () => string | null): Route {
   return {
     method: 'GET',
     path: '/kpc/api/v1/server-certificate',
@@ -144,10 +145,12 @@ export function serverCertificateRoute(pem: string | null): Route {
       '200': { description: 'The certificate chain', contentType: 'application/x-pem-file' },
       '404': { description: 'MQTT over TLS is not configured' },
     },
-    handler: async () =>
-      pem === null
+    handler: async () => {
+      const now = pem();
+      return now === null
         ? problem(404, 'ERR_KPC_NO_TLS', 'Not Found', 'MQTT over TLS is not configured on this instance', undefined)
-        : { status: 200, body: pem, contentType: 'application/x-pem-file', headers: { 'cache-control': 'max-age=300' } },
+        : { status: 200, body: now, contentType: 'application/x-pem-file', headers: { 'cache-control': 'max-age=300' } };
+    },
   };
 }
 

@@ -10,6 +10,7 @@
  * client id hashes, and writes come back through the PORT actor of the socket's shard.
  */
 import { readFileSync } from 'node:fs';
+import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { Counter, Gauge } from 'prom-client';
 import type { ShardHost } from '../../runtime/index.js';
 import {
@@ -21,7 +22,7 @@ import {
   type Bus,
 } from '../../transports/bus/index.js';
 import type { HttpAttach, Route } from '../../transports/http/index.js';
-import { startMqttServers, type MqttServers } from '../../transports/mqtt/index.js';
+import { startMqttServers, type MqttServers, type TlsCredentials } from '../../transports/mqtt/index.js';
 import { sharedListenProblem, sharedListenSupport } from '../../transports/net/index.js';
 import { CREDENTIAL_SERVICE } from '../credentials/module.js';
 import type { CredentialService } from '../credentials/service.js';
@@ -169,16 +170,22 @@ export async function setup(host: ShardHost): Promise<void> {
   // SIGHUP: the file's change takes effect now, not at this shard's next poll.
   host.onReload(() => watcher.check());
 
-  const certPem = cfg['mqtt.tls.certFile'] === null ? null : readFileSync(cfg['mqtt.tls.certFile'], 'utf8');
+  const tls = cfg['mqtt.tls.certFile'] !== null && cfg['mqtt.tls.keyFile'] !== null;
+  /** The TLS files as they are now; read again on SIGHUP, for certificate rotation. */
+  const readTls = (): TlsCredentials & { cert: string; key: Buffer } => ({
+    cert: readFileSync(cfg['mqtt.tls.certFile']!, 'utf8'),
+    key: readFileSync(cfg['mqtt.tls.keyFile']!),
+    ...(cfg['mqtt.tls.caFile'] === null ? {} : { ca: readFileSync(cfg['mqtt.tls.caFile']) }),
+  });
+  let tlsFiles = tls ? readTls() : undefined;
   const routes = host.dep<Route[]>('http.routes');
-  routes.push(...kp1HttpRoutes(deps, deps.httpTokens, timeoutMs, cfg['http.maxBodyBytes']), serverCertificateRoute(certPem));
+  routes.push(...kp1HttpRoutes(deps, deps.httpTokens, timeoutMs, cfg['http.maxBodyBytes']), serverCertificateRoute(() => tlsFiles?.cert ?? null));
 
   const limits = {
     maxPacketSize: cfg['mqtt.maxPacketBytes'],
     connectTimeoutMs: cfg['mqtt.connectTimeoutMs'],
     receiveMaximum: cfg['mqtt.receiveMaximum'],
   };
-  const tls = cfg['mqtt.tls.certFile'] !== null && cfg['mqtt.tls.keyFile'] !== null;
   const shared = cfg['mqtt.sharedAccept'] && host.shardCount > 1 ? sharedListenSupport() : undefined;
   if (host.shardId === 0 && (cfg['mqtt.tcp.enabled'] || tls)) {
     if (shared !== undefined) host.log.info({ shards: host.shardCount, via: shared }, 'mqtt tcp/tls accepted on every shard');
@@ -206,8 +213,8 @@ export async function setup(host: ShardHost): Promise<void> {
     host.dep<HttpAttach[]>('http.attach').push(attachWs);
   }
 
+  let servers: MqttServers | undefined;
   if ((host.shardId === 0 || shared !== undefined) && (cfg['mqtt.tcp.enabled'] || tls)) {
-    let servers: MqttServers | undefined;
     host.addService({
       name: 'mqtt',
       async start() {
@@ -219,9 +226,8 @@ export async function setup(host: ShardHost): Promise<void> {
                   host: cfg['listen.host'],
                   port: cfg['mqtt.tls.port'],
                   shared,
-                  cert: certPem!,
-                  key: readFileSync(cfg['mqtt.tls.keyFile']!),
-                  ...(cfg['mqtt.tls.caFile'] === null ? {} : { ca: readFileSync(cfg['mqtt.tls.caFile']), requestCert: true }),
+                  ...tlsFiles!,
+                  requestCert: cfg['mqtt.tls.caFile'] !== null,
                 },
               }
             : {}),
@@ -233,6 +239,28 @@ export async function setup(host: ShardHost): Promise<void> {
       async stop() {
         await servers?.close();
       },
+    });
+  }
+
+  // SIGHUP: a rotated certificate, key or client CA bundle is taken for new handshakes (the
+  // connections already up keep theirs) and served at /kpc/api/v1/server-certificate. Files
+  // that do not make a valid context (a key that does not match the certificate) are refused
+  // whole: the previous ones stay in force. Whether clients are asked for a certificate at all
+  // (a CA file configured or not) is fixed at start-up.
+  if (tls) {
+    host.onReload(() => {
+      let next: ReturnType<typeof readTls>;
+      try {
+        next = readTls();
+        // Every shard serves the certificate over HTTP; only the accepting ones hold a listener.
+        if (servers !== undefined) servers.setTlsCredentials(next);
+        else createSecureContext(next as SecureContextOptions);
+      } catch (err) {
+        host.log.error({ err: (err as Error).message, certFile: cfg['mqtt.tls.certFile'] }, 'mqtt tls files not reloaded: the previous ones stay in force');
+        return;
+      }
+      if (next.cert !== tlsFiles?.cert || !next.key.equals(tlsFiles.key)) host.log.info({ certFile: cfg['mqtt.tls.certFile'] }, 'mqtt tls certificate reloaded');
+      tlsFiles = next;
     });
   }
 }

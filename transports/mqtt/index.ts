@@ -5,6 +5,7 @@
  */
 export { startMqttServers } from './server.js';
 export type { MqttServers, MqttServersOptions } from './server.js';
+export type { TlsCredentials } from './tls.js';
 export type { ChannelHost, ConnectionHandle } from './host.js';
 export { mqttDefaults, resolveLimits } from './limits.js';
 export type { MqttLimits } from './limits.js';

@@ -12,7 +12,7 @@ import { RC } from './reason-codes.js';
 import type { Transport } from './socket.js';
 import type { SharedListen } from '../net/index.js';
 import { listenTcp, type Listener } from './tcp.js';
-import { listenTls, type TlsListenOptions } from './tls.js';
+import { listenTls, type TlsCredentials, type TlsListenOptions } from './tls.js';
 import { attachWs, type UwsApp } from './ws.js';
 
 export interface MqttServersOptions {
@@ -35,6 +35,9 @@ export interface MqttServers {
   readonly limits: MqttLimits;
   /** Connections open now, on every listener. */
   readonly connections: number;
+  /** Replaces the TLS listener's certificate, key and client CA bundle for new handshakes
+   *  (TlsListener.setCredentials); TypeError when there is no TLS listener. */
+  setTlsCredentials(c: TlsCredentials): void;
   /** Stops accepting, ends every connection (MQTT 5: DISCONNECT 0x8B) and resolves when the
    *  TCP and TLS sockets are closed. */
   close(): Promise<void>;
@@ -88,6 +91,10 @@ export async function startMqttServers(o: MqttServersOptions): Promise<MqttServe
       limits,
       get connections() {
         return open.size;
+      },
+      setTlsCredentials(c) {
+        if (tls === undefined) throw new TypeError('setTlsCredentials: these servers have no TLS listener');
+        tls.setCredentials(c);
       },
       async close() {
         ws?.stop();

@@ -23,20 +23,44 @@ export interface TlsListenOptions extends ListenAt {
   readonly requestCert?: boolean;
 }
 
-export function listenTls(o: TlsListenOptions, handshakeTimeoutMs: number, log: Logger, accept: (t: Transport) => void): Promise<Listener> {
-  const server = createServer({
-    cert: o.cert,
-    key: o.key,
-    ...(o.ca === undefined ? {} : { ca: o.ca as string | Buffer | Array<string | Buffer> }),
-    requestCert: o.requestCert === true,
-    rejectUnauthorized: false,
+/** The certificate, key and client CA bundle of a TLS listener, replaceable in service. */
+export interface TlsCredentials {
+  readonly cert: string | Buffer;
+  readonly key: string | Buffer;
+  readonly ca?: string | Buffer | ReadonlyArray<string | Buffer>;
+}
+
+export interface TlsListener extends Listener {
+  /** New handshakes use these from now on; connections already up keep theirs. Throws what
+   *  OpenSSL says of a bad certificate or a key that does not match it, and then the
+   *  listener keeps its previous credentials. */
+  setCredentials(c: TlsCredentials): void;
+}
+
+function contextOptions(c: TlsCredentials): { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer | Array<string | Buffer>; minVersion: 'TLSv1.2'; maxVersion: 'TLSv1.3' } {
+  return {
+    cert: c.cert,
+    key: c.key,
+    ...(c.ca === undefined ? {} : { ca: c.ca as string | Buffer | Array<string | Buffer> }),
     minVersion: 'TLSv1.2',
     maxVersion: 'TLSv1.3',
+  };
+}
+
+export async function listenTls(o: TlsListenOptions, handshakeTimeoutMs: number, log: Logger, accept: (t: Transport) => void): Promise<TlsListener> {
+  const server = createServer({
+    ...contextOptions(o),
+    requestCert: o.requestCert === true,
+    rejectUnauthorized: false,
     handshakeTimeout: handshakeTimeoutMs,
   });
   server.on('secureConnection', (socket: TLSSocket) => accept(new SocketTransport(socket, 'tls', peer(socket))));
   server.on('tlsClientError', (err: Error) => log.debug({ err: err.message }, 'mqtt tls handshake failed'));
-  return listen(server, o);
+  const listener = await listen(server, o);
+  return Object.assign(listener, {
+    // setSecureContext builds the whole context before it swaps it in: a failure changes nothing.
+    setCredentials: (c: TlsCredentials) => server.setSecureContext(contextOptions(c)),
+  });
 }
 
 function peer(socket: TLSSocket): { certificate: PeerCertificate | undefined; error: string | undefined } {
