@@ -3,7 +3,7 @@
  * fleetgate's command line: `start` runs the platform, `bench` runs the bench suite.
  */
 import { ConfigError, loadConfig, logger, setLogDestination, setLogLevel, settings } from '../runtime/index.js';
-import { startPlatform } from './platform.js';
+import { startPlatform, type Platform } from './platform.js';
 
 const USAGE = `usage: fleetgate <command> [options]
 
@@ -35,16 +35,30 @@ async function start(args: string[]): Promise<number> {
   }
   setLogLevel(config['log.level']);
   const log = logger('main');
-  const platform = await startPlatform(config);
   // SIGHUP, as for most daemons: re-read the configuration files that can change in service.
-  const onHangup = (): void => {
+  // Handled from before start-up (its default action ends the process): one that comes while
+  // the platform starts is carried out as soon as it is up.
+  let platform: Platform | undefined;
+  let hangupPending = false;
+  const reload = (p: Platform): void => {
     log.info({ signal: 'SIGHUP' }, 'reloading configuration files');
-    platform.reload().then(
+    p.reload().then(
       (r) => log.info(r, 'configuration files reloaded'),
       (err: unknown) => log.warn({ err: String(err) }, 'reload failed'),
     );
   };
+  const onHangup = (): void => {
+    if (platform === undefined) hangupPending = true;
+    else reload(platform);
+  };
   process.on('SIGHUP', onHangup);
+  try {
+    platform = await startPlatform(config);
+  } catch (err) {
+    process.off('SIGHUP', onHangup);
+    throw err;
+  }
+  if (hangupPending) reload(platform);
   await new Promise<void>((resolve) => {
     const onSignal = (sig: string): void => {
       log.info({ signal: sig }, 'shutting down');
