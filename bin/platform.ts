@@ -183,12 +183,15 @@ export async function startPlatform(config: Config, opts: { modules?: string[]; 
     }
     closers.push(() => bus.close());
 
-    const taken = new Set<number>(config['management.port'] === 0 ? [] : [config['management.port']]);
+    const tlsOn = config['mqtt.tls.certFile'] !== null && config['mqtt.tls.keyFile'] !== null;
+    // Every configured port first, so that a pick for port 0 is never one of them.
+    const taken = new Set<number>(
+      [config['management.port'], config['http.port'], config['mqtt.tcp.enabled'] ? config['mqtt.tcp.port'] : 0, tlsOn ? config['mqtt.tls.port'] : 0].filter((p) => p !== 0),
+    );
     const httpPort = await concretePort(config['listen.host'], config['http.port'], taken);
     // The bootstrap admin client (its generated secret printed once to stdout), before any shard serves.
     await bootstrapFromConfig(config, oauthBackend!.oauthClients, httpPort);
     const mqttPort = config['mqtt.tcp.enabled'] ? await concretePort(config['listen.host'], config['mqtt.tcp.port'], taken) : undefined;
-    const tlsOn = config['mqtt.tls.certFile'] !== null && config['mqtt.tls.keyFile'] !== null;
     const mqttsPort = tlsOn ? await concretePort(config['listen.host'], config['mqtt.tls.port'], taken) : undefined;
     const moduleConfig: PlatformConfig = { ...config, 'http.port': httpPort, 'mqtt.tcp.port': mqttPort ?? 0, 'mqtt.tls.port': mqttsPort ?? 0, tokenPepper: tokenPepper(config), 'oauth.keyEncryptionKey': oauthKek(config) };
     const cluster = await Cluster.start({

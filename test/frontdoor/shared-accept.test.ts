@@ -143,21 +143,6 @@ describe('MQTT over TCP and TLS on every shard', { skip }, () => {
     }
   });
 
-  it('refuses one port given to two listeners (SO_REUSEPORT would split their connections)', async () => {
-    const free = createServer();
-    const port = await new Promise<number>((resolve) => free.listen(0, '127.0.0.1', () => resolve((free.address() as { port: number }).port)));
-    await new Promise<void>((done) => free.close(() => done()));
-    await assert.rejects(startTestPlatform({ 'http.port': port, 'mqtt.tcp.port': port }, undefined, { trustedHeaders: true }), {
-      code: 'ERR_CONFIG_INVALID',
-      message: `invalid configuration:\n  - "mqtt.tcp.port" and "http.port" are both ${port}; each listener needs its own port`,
-    });
-    const tls = { 'mqtt.tls.certFile': join(dir, 'server.crt'), 'mqtt.tls.keyFile': join(dir, 'server.key') };
-    await assert.rejects(startTestPlatform({ ...tls, 'mqtt.tcp.port': port, 'mqtt.tls.port': port }, undefined, { trustedHeaders: true }), {
-      code: 'ERR_CONFIG_INVALID',
-      message: `invalid configuration:\n  - "mqtt.tls.port" and "mqtt.tcp.port" are both ${port}; each listener needs its own port`,
-    });
-  });
-
   it('with mqtt.sharedAccept off, shard 0 accepts them all', async () => {
     const tp = await start(false);
     const clients: MqttClient[] = [];
@@ -169,6 +154,46 @@ describe('MQTT over TCP and TLS on every shard', { skip }, () => {
       assert.equal(byShard.get('0'), 2 * PER_TRANSPORT, JSON.stringify([...byShard]));
     } finally {
       await Promise.all(clients.map((c) => c.endAsync()));
+      await tp.stop();
+    }
+  });
+});
+
+describe('one port for one listener', () => {
+  /** A port free now. */
+  const freePort = async (): Promise<number> => {
+    const free = createServer();
+    const port = await new Promise<number>((resolve) => free.listen(0, '127.0.0.1', () => resolve((free.address() as { port: number }).port)));
+    await new Promise<void>((done) => free.close(() => done()));
+    return port;
+  };
+  const refused = (port: number, a: string, b: string) => ({
+    code: 'ERR_CONFIG_INVALID',
+    message: `invalid configuration:\n  - "${a}" and "${b}" are both ${port}; each listener needs its own port`,
+  });
+
+  it('refuses one port given to two listeners (SO_REUSEPORT would split their connections)', async () => {
+    const port = await freePort();
+    await assert.rejects(startTestPlatform({ 'http.port': port, 'mqtt.tcp.port': port }, undefined, { trustedHeaders: true }), refused(port, 'mqtt.tcp.port', 'http.port'));
+    await assert.rejects(startTestPlatform({ 'management.port': port, 'http.port': port }, undefined, { trustedHeaders: true }), refused(port, 'http.port', 'management.port'));
+    const dir = mkdtempSync(join(tmpdir(), 'fleetgate-one-port-'));
+    try {
+      const pki = makePki();
+      writeFileSync(join(dir, 'server.crt'), pki.serverCert);
+      writeFileSync(join(dir, 'server.key'), pki.serverKey);
+      const tls = { 'mqtt.tls.certFile': join(dir, 'server.crt'), 'mqtt.tls.keyFile': join(dir, 'server.key') };
+      await assert.rejects(startTestPlatform({ ...tls, 'mqtt.tcp.port': port, 'mqtt.tls.port': port }, undefined, { trustedHeaders: true }), refused(port, 'mqtt.tls.port', 'mqtt.tcp.port'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('ignores the port of a listener that is off: MQTT/TLS without a certificate', async () => {
+    const port = await freePort();
+    const tp = await startTestPlatform({ 'http.port': port, 'mqtt.tls.port': port }, undefined, { trustedHeaders: true });
+    try {
+      assert.deepEqual([tp.platform.httpPort, tp.platform.mqttsPort], [port, undefined]);
+    } finally {
       await tp.stop();
     }
   });
