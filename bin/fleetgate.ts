@@ -40,15 +40,22 @@ async function start(args: string[]): Promise<number> {
   // the platform starts is carried out as soon as it is up.
   let platform: Platform | undefined;
   let hangupPending = false;
+  let stopping = false;
   const reload = (p: Platform): void => {
     log.info({ signal: 'SIGHUP' }, 'reloading configuration files');
     p.reload().then(
-      (r) => log.info(r, 'configuration files reloaded'),
+      (r) => {
+        if (r.failed.length > 0) log.error(r, 'configuration files NOT reloaded everywhere: the shards named kept their previous files');
+        else log.info(r, 'configuration files reloaded');
+      },
       (err: unknown) => log.warn({ err: String(err) }, 'reload failed'),
     );
   };
+  // Kept until the process ends: without a listener, a SIGHUP during the graceful stop would
+  // take its default action and end the process before the sessions drained.
   const onHangup = (): void => {
-    if (platform === undefined) hangupPending = true;
+    if (stopping) log.info({ signal: 'SIGHUP' }, 'ignored: stopping');
+    else if (platform === undefined) hangupPending = true;
     else reload(platform);
   };
   process.on('SIGHUP', onHangup);
@@ -62,15 +69,16 @@ async function start(args: string[]): Promise<number> {
   await new Promise<void>((resolve) => {
     const onSignal = (sig: string): void => {
       log.info({ signal: sig }, 'shutting down');
+      stopping = true;
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
-      process.off('SIGHUP', onHangup);
       resolve();
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
   await platform.stop();
+  process.off('SIGHUP', onHangup);
   return 0;
 }
 

@@ -53,6 +53,18 @@ interface Slot {
   /** Answers awaited from the worker, by id (negative: lifecycle). Called with null when the
    *  worker exits first. */
   waiters: Map<number, (m: FromWorker | null) => void>;
+  /** Cluster.reload requests made before this worker was spawned (it read its files then). */
+  reloadsAtSpawn: number;
+}
+
+/** What a reload did on each shard; see Cluster.reload. */
+export interface ReloadReport {
+  /** Shards whose every reload hook took the files. */
+  readonly reloaded: number[];
+  /** Shards where a hook refused the files (and kept its previous ones), with why. */
+  readonly failed: Array<{ shard: number; code: string; message: string }>;
+  /** Shards that did not answer in time (down or being replaced; a replacement catches up). */
+  readonly unanswered: number[];
 }
 
 export class Cluster extends EventEmitter implements ActorRef {
@@ -61,6 +73,8 @@ export class Cluster extends EventEmitter implements ActorRef {
   readonly #router: Router;
   readonly #pool: HashPool;
   readonly #registry = new Registry();
+  /** Cluster.reload requests so far: a worker spawned before the last one reloads once up. */
+  #reloads = 0;
   readonly #log = logger('cluster');
   #seq = 0;
   #stopping = false;
@@ -85,6 +99,7 @@ export class Cluster extends EventEmitter implements ActorRef {
       up: false,
       consecutiveDeaths: 0,
       waiters: new Map(),
+      reloadsAtSpawn: 0,
     }));
     this.#router = new Router(-1, opts.shards, null, this.#opts.clock, opts.settings.askTimeoutMs, opts.settings.maxBatch);
     this.#pool = new HashPool(opts.hashing);
@@ -132,6 +147,9 @@ export class Cluster extends EventEmitter implements ActorRef {
 
   /** Starts a worker for the slot and waits until its modules are set up. */
   #spawn(slot: Slot): Promise<void> {
+    slot.reloadsAtSpawn = this.#reloads;
+    // A replacement's files are read from here on (its modules' setup).
+    if (slot.generation > 0) this.emit('shard-spawning', slot.shard, slot.generation);
     const hubs: Record<string, MessagePort> = {};
     for (const hub of this.#opts.hubs) {
       const { port1, port2 } = new MessageChannel();
@@ -222,6 +240,7 @@ export class Cluster extends EventEmitter implements ActorRef {
       case 'metrics':
       case 'probe':
       case 'ack':
+      case 'reloaded':
         slot.waiters.get(m.id)?.(m);
         slot.waiters.delete(m.id);
         return;
@@ -263,6 +282,13 @@ export class Cluster extends EventEmitter implements ActorRef {
       await this.#startServices(slot);
       this.#restarts++;
       this.#log.info({ shard: slot.shard, generation: slot.generation }, 'shard worker replaced');
+      // A reload asked for while this worker was being spawned may have come after it read its
+      // files, and it did not get the request: it reloads now, as the other shards did.
+      if (slot.reloadsAtSpawn < this.#reloads) {
+        const a = await this.#request<Extract<FromWorker, { t: 'reloaded' }>>(slot, (id) => ({ t: 'reload', id }), 10_000);
+        if (a === null) this.#log.warn({ shard: slot.shard }, 'the replaced shard did not answer its catch-up reload');
+        else if (a.failed.length > 0) this.#log.error({ shard: slot.shard, failed: a.failed }, 'the replaced shard kept its previous files on its catch-up reload');
+      }
       // A worker that stays up for a while earns back the short backoff.
       setTimeout(() => {
         if (slot.up) slot.consecutiveDeaths = 0;
@@ -301,12 +327,22 @@ export class Cluster extends EventEmitter implements ActorRef {
    * resolves when each has answered: the shards that ran their hooks, and those that did not
    * answer within `timeoutMs` (down, or a hook that hangs), named in the log.
    */
-  async reload(timeoutMs = 10_000): Promise<{ reloaded: number[]; unanswered: number[] }> {
-    const answers = await Promise.all(this.#slots.map((s) => this.#request(s, (id) => ({ t: 'reload', id }), timeoutMs)));
-    const reloaded = this.#slots.filter((_, i) => answers[i] !== null).map((s) => s.shard);
-    const unanswered = this.#slots.filter((_, i) => answers[i] === null).map((s) => s.shard);
-    if (unanswered.length > 0) this.#log.warn({ unanswered }, 'shards did not answer the reload');
-    return { reloaded, unanswered };
+  async reload(timeoutMs = 10_000): Promise<ReloadReport> {
+    if (this.#stopping) throw new RuntimeError(RuntimeCodes.STOPPING, 'the runtime is stopping; nothing is reloaded');
+    this.#reloads++;
+    const answers = await Promise.all(
+      this.#slots.map((s) => this.#request<Extract<FromWorker, { t: 'reloaded' }>>(s, (id) => ({ t: 'reload', id }), timeoutMs)),
+    );
+    const report: ReloadReport = { reloaded: [], failed: [], unanswered: [] };
+    this.#slots.forEach((s, i) => {
+      const a = answers[i];
+      if (a === null || a === undefined) report.unanswered.push(s.shard);
+      else if (a.failed.length === 0) report.reloaded.push(s.shard);
+      else for (const f of a.failed) report.failed.push({ shard: s.shard, code: f.code, message: f.message });
+    });
+    if (report.failed.length > 0) this.#log.error({ failed: report.failed }, 'shards kept their previous files: the reload did not take everywhere');
+    if (report.unanswered.length > 0) this.#log.warn({ unanswered: report.unanswered }, 'shards did not answer the reload');
+    return report;
   }
 
   /** Pings every shard (which runs its modules' health checks). */

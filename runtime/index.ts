@@ -5,7 +5,7 @@ export { DeactivationReason } from './actor.js';
 export type { Actor, ActorContext, ActorKind, ActorRef } from './actor.js';
 export { ManualClock, systemClock } from './clock.js';
 export type { Clock, TimerHandle } from './clock.js';
-export { Cluster } from './cluster.js';
+export { Cluster, type ReloadReport } from './cluster.js';
 export type { ClusterOptions, HealthReport } from './cluster.js';
 export { loadConfig, ConfigCodes } from './config/load.js';
 export type { LoadOptions } from './config/load.js';

@@ -81,7 +81,7 @@ export type ToWorker =
   | { t: 'start' }
   | { t: 'ping'; id: number }
   | { t: 'metrics'; id: number }
-  /** Re-read configuration files now (SIGHUP): run every reload hook, then 'ack'. */
+  /** Re-read configuration files now (SIGHUP): run every reload hook, then 'reloaded'. */
   | { t: 'reload'; id: number }
   /** Shutdown, phase 1: stop the services (no new outside work); answered by 'ack'. */
   | { t: 'quiesce'; id: number }
@@ -102,6 +102,8 @@ export type FromWorker =
   | { t: 'pong'; id: number; stats: ShardStats; problems: HealthProblem[] }
   | { t: 'metrics'; id: number; json: string }
   | { t: 'ack'; id: number }
+  /** Every reload hook ran; those that threw (this shard kept its previous files there). */
+  | { t: 'reloaded'; id: number; failed: WireError[] }
   | { t: 'probe'; id: number; quiet: boolean; sentTo: number[]; receivedFrom: number[] }
   | { t: 'stopped'; stats: ShardStats }
   | { t: 'hash'; id: number; request: HashRequest };

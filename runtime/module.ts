@@ -49,7 +49,8 @@ export interface ShardHost {
   onStopped(fn: () => Promise<void> | void): void;
   /** Runs when the operator asks for configuration files to be re-read (SIGHUP, or
    *  Platform.reload()); the request is answered once every shard's hooks have run. A hook
-   *  that throws is logged and the others still run. */
+   *  throws (a coded error) when it kept its previous files; that is logged, reported in the
+   *  answer, and the other hooks still run. */
   onReload(fn: () => Promise<void> | void): void;
   /** A check run by GET /health; it throws (ideally a coded error) when its part is unhealthy. */
   addHealthCheck(name: string, check: () => Promise<void>): void;

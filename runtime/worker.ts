@@ -8,7 +8,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { systemClock } from './clock.js';
-import { FleetgateError, HashingError, toWireError } from './errors.js';
+import { FleetgateError, HashingError, toWireError, type WireError } from './errors.js';
 import type { Hasher } from './hashing/pool.js';
 import { logger, setLogDestination, setLogLevel } from './log.js';
 import type { FromWorker, HashResult, HealthProblem, ShardStats, ShardWorkerData, ToWorker } from './messages.js';
@@ -102,14 +102,17 @@ async function health(): Promise<HealthProblem[]> {
   return problems;
 }
 
-async function reload(): Promise<void> {
+async function reload(): Promise<WireError[]> {
+  const failed: WireError[] = [];
   for (const fn of reloaders) {
     try {
       await fn();
     } catch (err) {
-      log.warn({ err: errSummary(err) }, 'a reload hook failed');
+      log.error({ err: errSummary(err) }, 'a reload hook failed: its previous files stay in force');
+      failed.push(toWireError(err));
     }
   }
+  return failed;
 }
 
 async function quiesce(): Promise<void> {
@@ -167,7 +170,7 @@ port.on('message', (m: ToWorker) => {
       break;
     }
     case 'reload':
-      void reload().then(() => send({ t: 'ack', id: m.id }));
+      void reload().then((failed) => send({ t: 'reloaded', id: m.id, failed }));
       break;
     case 'quiesce':
       void quiesce().then(() => send({ t: 'ack', id: m.id }));

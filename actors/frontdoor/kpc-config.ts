@@ -301,20 +301,36 @@ export class KpcConfigWatcher {
     this.#timer.unref();
   }
 
-  /** Reloads now when the file changed; exposed for tests and SIGHUP-style triggers. */
+  /** The poll: reloads when the file's modification time or size changed. */
   check(path = this.path): void {
     if (path === null) return;
     const m = mtimeOf(path);
     if (m === this.#mtime) return;
     this.#mtime = m;
     try {
-      const next = KpcConfig.load(path);
-      const previous = this.#current;
-      this.#current = next;
-      this.onChange(next, previous);
+      this.#apply(KpcConfig.load(path));
     } catch (err) {
       this.onError(err);
     }
+  }
+
+  /**
+   * SIGHUP: reads the file whatever its time and size say (an edit of the same size within the
+   * file system's time granularity looks unchanged to the poll). Throws the file's problem, and
+   * the configuration in force stays.
+   */
+  reload(): void {
+    if (this.path === null) return;
+    const m = mtimeOf(this.path);
+    const next = KpcConfig.load(this.path);
+    this.#mtime = m;
+    this.#apply(next);
+  }
+
+  #apply(next: KpcConfig): void {
+    const previous = this.#current;
+    this.#current = next;
+    this.onChange(next, previous);
   }
 
   stop(): void {

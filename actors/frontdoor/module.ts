@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { Counter, Gauge } from 'prom-client';
-import type { ShardHost } from '../../runtime/index.js';
+import { FleetgateError, type ShardHost } from '../../runtime/index.js';
 import {
   elceConnectedSubject,
   elceDisconnectedSubject,
@@ -38,6 +38,9 @@ import { PORT, portKeys, SESSION } from './protocol.js';
 import { ConnectionTable, PendingAnswers, SessionIndex } from './registry.js';
 import { sessionActorKind } from './session-actor.js';
 import { RC } from '../../transports/mqtt/index.js';
+
+/** A reload refused the MQTT/TLS files (a key that does not match, a file not readable). */
+export const KPC_TLS_RELOAD_FAILED = 'ERR_KPC_TLS_RELOAD_FAILED';
 
 export async function setup(host: ShardHost): Promise<void> {
   const cfg = host.config as PlatformConfig;
@@ -164,11 +167,12 @@ export async function setup(host: ShardHost): Promise<void> {
   host.onStopped(() => connectivity.flush());
   host.addService({
     name: 'kpc-config',
-    start: () => watcher.start(),
+    start: () => watcher.start(cfg['kpc.configPollMs']),
     stop: () => watcher.stop(),
   });
-  // SIGHUP: the file's change takes effect now, not at this shard's next poll.
-  host.onReload(() => watcher.check());
+  // SIGHUP: the file's change takes effect now, not at this shard's next poll. A file that does
+  // not validate throws here, which the reload reports (the configuration in force stays).
+  host.onReload(() => watcher.reload());
 
   const tls = cfg['mqtt.tls.certFile'] !== null && cfg['mqtt.tls.keyFile'] !== null;
   /** The TLS files as they are now; read again on SIGHUP, for certificate rotation. */
@@ -256,8 +260,8 @@ export async function setup(host: ShardHost): Promise<void> {
         if (servers !== undefined) servers.setTlsCredentials(next);
         else createSecureContext(next as SecureContextOptions);
       } catch (err) {
-        host.log.error({ err: (err as Error).message, certFile: cfg['mqtt.tls.certFile'] }, 'mqtt tls files not reloaded: the previous ones stay in force');
-        return;
+        // OpenSSL's and the file system's messages name no key material, only what is wrong.
+        throw new FleetgateError(KPC_TLS_RELOAD_FAILED, `mqtt tls files not taken (${cfg['mqtt.tls.certFile']}): ${(err as Error).message}`, { cause: err });
       }
       if (next.cert !== tlsFiles?.cert || !next.key.equals(tlsFiles.key)) host.log.info({ certFile: cfg['mqtt.tls.certFile'] }, 'mqtt tls certificate reloaded');
       tlsFiles = next;

@@ -52,14 +52,17 @@ describe('MQTT/TLS certificate rotation on reload', { skip: opensslMissing() ? '
     try {
       await assert.rejects(connectMqtt(url(), { ca: b.ca, username: 'dev@acme', password: PASSWORD, clientId: 'early' }), /self[- ]signed|unable to verify|certificate/i);
 
-      // B's certificate with A's key: no valid context, so nothing changes.
+      // B's certificate with A's key: no valid context, so nothing changes, and the reload says so.
       writeFileSync(certFile(), b.serverCert);
-      assert.deepEqual(await tp.platform.reload(), { reloaded: [0, 1], unanswered: [] });
+      const refused = await tp.platform.reload();
+      assert.deepEqual([refused.reloaded, refused.unanswered], [[], []]);
+      assert.deepEqual(refused.failed.map((f) => [f.shard, f.code]), [[0, 'ERR_KPC_TLS_RELOAD_FAILED'], [1, 'ERR_KPC_TLS_RELOAD_FAILED']]);
+      for (const f of refused.failed) assert.match(f.message, /^mqtt tls files not taken \(.*server\.crt\): .*key values mismatch/);
       assert.equal(await servedPem(), a.serverCert.toString('utf8'));
       await endAll(await connectAll(a.ca, 'still-a'));
 
       writeFileSync(keyFile(), b.serverKey);
-      assert.deepEqual(await tp.platform.reload(), { reloaded: [0, 1], unanswered: [] });
+      assert.deepEqual(await tp.platform.reload(), { reloaded: [0, 1], failed: [], unanswered: [] });
       assert.equal(await servedPem(), b.serverCert.toString('utf8'));
       await endAll(await connectAll(b.ca, 'now-b'));
       await assert.rejects(connectMqtt(url(), { ca: a.ca, username: 'dev@acme', password: PASSWORD, clientId: 'late' }), /self[- ]signed|unable to verify|certificate/i);

@@ -28,10 +28,11 @@ describe('cluster', () => {
     }
   });
 
-  it('reload runs every shard\'s reload hooks and answers once they are done, a failing hook included', async () => {
+  it('reload runs every shard\'s reload hooks, answers once they are done, and reports the hook that refused', async () => {
     const counts = async (): Promise<number[]> => Promise.all([0, 1].map((s) => cluster.ask<number>('reloads', keyOn('reloads', s, 2), {})));
     const before = await counts();
-    assert.deepEqual(await cluster.reload(), { reloaded: [0, 1], unanswered: [] });
+    const refused = { code: 'ERR_TEST_RELOAD', message: 'this hook fails; the next one still runs' };
+    assert.deepEqual(await cluster.reload(), { reloaded: [], failed: [{ shard: 0, ...refused }, { shard: 1, ...refused }], unanswered: [] });
     assert.deepEqual(await counts(), before.map((n) => n + 1));
   });
 
@@ -84,6 +85,25 @@ describe('cluster', () => {
     assert.equal(seen.length, 10);
     const health = await cluster.health();
     assert.equal(health.ok, true);
+  });
+
+  it('a shard being replaced during a reload reloads once it is up', async () => {
+    const spawning = once(cluster, 'shard-spawning');
+    const restarted = once(cluster, 'shard-restarted');
+    await assert.rejects(cluster.ask('counter', keyOn('counter', 0, 2, 'gone'), { op: 'die' }), { code: RuntimeCodes.SHARD_UNAVAILABLE });
+    assert.deepEqual(await spawning, [0, 1]);
+    // Asked after the new worker started reading its files: it has not seen this request.
+    const report = await cluster.reload();
+    assert.deepEqual(report.unanswered, [0]);
+    await restarted;
+    // The new worker's module state starts at 0; its catch-up reload ran before 'shard-restarted'.
+    assert.equal(await cluster.ask<number>('reloads', keyOn('reloads', 0, 2), {}), 1);
+  });
+
+  it('refuses a reload once stopping', async () => {
+    const c = await Cluster.start(clusterOptions());
+    await c.stop();
+    await assert.rejects(c.reload(), { code: RuntimeCodes.STOPPING });
   });
 });
 
