@@ -48,6 +48,10 @@ export const BenchCodes = {
   MQTT_PROTOCOL: 'ERR_MQTT_PROTOCOL',
   /** MQTT 5: PUBACK with a reason code >= 0x80. */
   MQTT_PUBACK_FAILED: 'ERR_MQTT_PUBACK_FAILED',
+  /** This process or the broker may not open as many files as the run needs. */
+  OPEN_FILES: 'ERR_BENCH_OPEN_FILES',
+  /** revoke-storm --floor: no mosquitto to hold the floor's sessions, or it did not start. */
+  FLOOR_UNAVAILABLE: 'ERR_BENCH_FLOOR_UNAVAILABLE',
 } as const;
 
 /** The code of anything thrown: its string `code` if it has one, else ERR_BENCH_UNCODED. */

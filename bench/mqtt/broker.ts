@@ -7,7 +7,7 @@
  * - the `--vs` peer the framework started, which accepts the same usernames and password.
  * The options declared here are shared by connect-storm, publish and revoke-storm.
  */
-import { BenchError } from '../errors.js';
+import { BenchCodes, BenchError } from '../errors.js';
 import type { Options, OptionSpec } from '../options.js';
 import type { ScenarioContext } from '../scenario.js';
 import type { RestClient } from '../scenarios/credentials-rest.js';
@@ -123,7 +123,7 @@ async function ensureOpenFiles(ctx: ScenarioContext, pid: number, want: number, 
   }
   if (got < want) {
     throw new BenchError(
-      'ERR_BENCH_OPEN_FILES',
+      BenchCodes.OPEN_FILES,
       `${who} may open ${got} files but the run needs ${want}: raise it (ulimit -n, or run as root so prlimit can) or lower the connection count`,
     );
   }

@@ -71,7 +71,7 @@ export async function waitForHealth(port: number, timeoutMs: number, dead: () =>
   let last = 'no answer';
   for (;;) {
     const why = dead();
-    if (why !== undefined) throw new Error(why);
+    if (why !== undefined) throw new BenchError(FleetgateProcessCodes.START_FAILED, why);
     try {
       const res = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(2000) });
       if (res.status === 200) return;
@@ -79,7 +79,7 @@ export async function waitForHealth(port: number, timeoutMs: number, dead: () =>
     } catch (err) {
       last = `GET /health failed: ${(err as Error).message}`;
     }
-    if (Date.now() > deadline) throw new Error(`not healthy within ${timeoutMs} ms (${last})`);
+    if (Date.now() > deadline) throw new BenchError(FleetgateProcessCodes.START_FAILED, `not healthy within ${timeoutMs} ms (${last})`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

@@ -9,7 +9,7 @@
  * mosquitto's own is taken from it (it has no live revocation to compare with).
  */
 import { randomBytes } from 'node:crypto';
-import { BenchError } from '../errors.js';
+import { BenchCodes, BenchError } from '../errors.js';
 import { mosquittoPeer } from '../peers/mosquitto.js';
 import { DEVICE_PASSWORD } from './devices.js';
 import { raiseOpenFiles, sourceAddresses } from './limits.js';
@@ -28,7 +28,7 @@ export interface FloorOptions {
 
 export async function revocationFloor(o: FloorOptions): Promise<RevocationReport> {
   const why = await mosquittoPeer.unavailableReason();
-  if (why !== undefined) throw new BenchError('ERR_BENCH_FLOOR_UNAVAILABLE', `--floor needs mosquitto: ${why}`);
+  if (why !== undefined) throw new BenchError(BenchCodes.FLOOR_UNAVAILABLE, `--floor needs mosquitto: ${why}`);
   const tag = randomBytes(4).toString('hex');
   const username = `floor-${tag}`;
   const peer = mosquittoPeer.create({ credentials: [{ username, password: DEVICE_PASSWORD }], ...(o.say === undefined ? {} : { log: o.say }) });
@@ -36,10 +36,10 @@ export async function revocationFloor(o: FloorOptions): Promise<RevocationReport
     const info = await peer.start();
     const pid = info.pid;
     const port = Number(new URL(info.target).port);
-    if (pid === undefined || !Number.isInteger(port) || port <= 0) throw new BenchError('ERR_BENCH_FLOOR_UNAVAILABLE', `mosquitto started without a pid or port (${info.target})`);
+    if (pid === undefined || !Number.isInteger(port) || port <= 0) throw new BenchError(BenchCodes.FLOOR_UNAVAILABLE, `mosquitto started without a pid or port (${info.target})`);
     const want = o.sessions + 2048;
     const got = await raiseOpenFiles(pid, want);
-    if (got < want) throw new BenchError('ERR_BENCH_OPEN_FILES', `mosquitto (pid ${pid}) may open ${got} files but the floor needs ${want}`);
+    if (got < want) throw new BenchError(BenchCodes.OPEN_FILES, `mosquitto (pid ${pid}) may open ${got} files but the floor needs ${want}`);
     o.say?.(`floor: ${o.sessions} sessions on mosquitto (pid ${pid}), then SIGKILL`);
     return await revocationStorm({
       host: '127.0.0.1',
