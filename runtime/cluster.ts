@@ -324,8 +324,8 @@ export class Cluster extends EventEmitter implements ActorRef {
 
   /**
    * Asks every shard to re-read its configuration files (the modules' reload hooks) and
-   * resolves when each has answered: the shards that ran their hooks, and those that did not
-   * answer within `timeoutMs` (down, or a hook that hangs), named in the log.
+   * resolves when each has answered or `timeoutMs` passed, with the ReloadReport; refused files
+   * and silent shards are also logged. ERR_STOPPING once stop() was called.
    */
   async reload(timeoutMs = 10_000): Promise<ReloadReport> {
     if (this.#stopping) throw new RuntimeError(RuntimeCodes.STOPPING, 'the runtime is stopping; nothing is reloaded');
